@@ -1,0 +1,92 @@
+"""The composition root: database, services, command registry, dispatcher and scheduler.
+
+No adapter is imported here; `bot.cli` starts the adapters and hands each this App.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.commands import load_registry
+from bot.commands.run import Dispatcher
+from bot.commands.spec import Registry
+from bot.config import Settings
+from bot.dialogues import Dialogues
+from bot.services.ledger import LedgerService
+from bot.services.members import MemberService
+from bot.services.notices import Notifier
+from bot.storage import migrate
+from bot.storage import outbox as outbox_repo
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+    notifier: Notifier
+    members: MemberService
+    ledger: LedgerService
+    dialogues: Dialogues
+
+
+class App:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow,
+                 registry: Registry | None = None):
+        db = Database(settings.database.url, echo=settings.database.echo)
+        notifier = Notifier(db)
+        self.settings = settings
+        self.registry = registry or load_registry()
+        self.services = Services(
+            settings=settings, db=db, clock=clock, notifier=notifier,
+            members=MemberService(db, settings, clock),
+            ledger=LedgerService(db, notifier, clock, settings.default_tz),
+            dialogues=Dialogues(),
+        )
+        self.dispatcher = Dispatcher(self.services, self.registry)
+        self.scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    async def start(self, migrate_now: bool | None = None) -> None:
+        """Migrate (unless configured off) and start the scheduler inside the running loop."""
+        if self.settings.database.migrate_on_start if migrate_now is None else migrate_now:
+            await migrate.upgrade(self.db)
+        # Jobs are kept in memory and rebuilt from the database at every start: the database,
+        # never the scheduler, is the truth about what is due (PLATFORM_FACTS: job stores).
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"misfire_grace_time": 15 * 60, "coalesce": True, "max_instances": 1},
+        )
+        self.scheduler.add_job(self.release_stale_claims, "interval", minutes=1,
+                               id="outbox-release-stale")
+        self.scheduler.start()
+
+    async def release_stale_claims(self) -> int:
+        from bot.delivery import LEASE
+
+        async with self.db.write() as conn:
+            released = await outbox_repo.release_stale(conn, self.services.clock() - LEASE)
+        if released:
+            log.warning("released %d outbox rows claimed by a process that stopped", released)
+            self.services.notifier.wake.set()
+        return released
+
+    async def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.db.dispose()

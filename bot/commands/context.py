@@ -1,0 +1,31 @@
+"""What a handler gets: the services, the invocation, the caller and their translator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.i18n import Translator
+from bot.model import Invocation, Role
+from bot.services.members import Caller
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+
+@dataclass
+class Ctx:
+    services: Services
+    inv: Invocation
+    caller: Caller
+    t: Translator
+    now: datetime
+
+    def key(self, part: str = "") -> str:
+        """An idempotency key for one effect of this invocation, stable across redeliveries."""
+        return f"{self.inv.key}:{part}" if part else self.inv.key
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.caller.role >= Role.ORGANISER

@@ -1,0 +1,102 @@
+"""Points commands: /points /history /leaderboard /award /deduct."""
+
+from __future__ import annotations
+
+from bot import errors
+from bot.actions import Action
+from bot.commands.context import Ctx
+from bot.commands.spec import Opt, button, command
+from bot.i18n import N_
+from bot.model import Role
+from bot.reply import Reply
+from bot.services.ledger import Period
+from bot.storage.members import MemberRow
+from bot.views import points as views
+
+REASON_MAX = 200
+
+
+@command("points", N_("Your balance and rank."),
+         Opt.member("member", N_("Another member (organisers only)"), required=False),
+         private=True)
+async def points(ctx: Ctx, member: MemberRow | None) -> Reply:
+    target = _viewable(ctx, member, "points")
+    st = await ctx.services.ledger.standing(target)
+    return views.standing(ctx.t, st, member if target != ctx.caller.member_id else None)
+
+
+@command("history", N_("Your points history, newest first."),
+         Opt.member("member", N_("Another member (organisers only)"), required=False),
+         private=True)
+async def history(ctx: Ctx, member: MemberRow | None) -> Reply:
+    target = _viewable(ctx, member, "history")
+    return await _history_page(ctx, target, 1, member)
+
+
+@button("hist")
+async def history_page(ctx: Ctx, action: Action) -> Reply:
+    """A history page button: the member id in it is checked again, never trusted."""
+    member_id, page = action.int_arg(0), action.int_arg(1)
+    if member_id != ctx.caller.member_id and not ctx.is_organiser:
+        raise errors.PermissionDenied(role=Role.ORGANISER.code, command="history")
+    who = None
+    if member_id != ctx.caller.member_id:
+        who = await ctx.services.members.get(member_id)
+    reply = await _history_page(ctx, member_id, page, who)
+    return reply.with_(edit=True)
+
+
+async def _history_page(ctx: Ctx, member_id: int, page: int, who: MemberRow | None) -> Reply:
+    size = ctx.services.settings.points.history_page_size
+    entries, pages = await ctx.services.ledger.history(member_id, page, size)
+    page = min(max(page, 1), pages)
+    return views.history(ctx.t, entries, page, pages, member_id, who)
+
+
+def _viewable(ctx: Ctx, member: MemberRow | None, command: str) -> int:
+    if member is None or member.id == ctx.caller.member_id:
+        return ctx.caller.member_id
+    if not ctx.is_organiser:
+        raise errors.PermissionDenied(role=Role.ORGANISER.code, command=command)
+    return member.id
+
+
+@command("leaderboard", N_("Top 10 by points earned: all time, this month or this week."),
+         Opt.choice("period", N_("Which period"), ("all", "month", "week"), required=False))
+async def leaderboard(ctx: Ctx, period: str | None) -> Reply:
+    chosen = Period(period or "all")
+    return views.leaderboard(ctx.t, chosen, await ctx.services.ledger.leaderboard(chosen))
+
+
+@button("lb")
+async def leaderboard_period(ctx: Ctx, action: Action) -> Reply:
+    try:
+        chosen = Period(action.args[0])
+    except (IndexError, ValueError):
+        raise errors.StaleAction() from None
+    reply = views.leaderboard(ctx.t, chosen, await ctx.services.ledger.leaderboard(chosen))
+    return reply.with_(edit=True)
+
+
+@command("award", N_("Award points to a member."),
+         Opt.member("member", N_("Who receives them")),
+         Opt.points("amount", N_("How many points (1 to 1,000,000)")),
+         Opt.text("reason", N_("Why"), max_len=REASON_MAX, rest=True),
+         role=Role.ORGANISER)
+async def award(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
+    movement = await ctx.services.ledger.credit(
+        member.id, amount, kind="award", reason=reason, key=ctx.key("award"),
+        actor_member_id=ctx.caller.member_id, notice="points.awarded")
+    return views.awarded(ctx.t, member, movement)
+
+
+@command("deduct", N_("Correct a member's points downwards (never below zero)."),
+         Opt.member("member", N_("Whose points")),
+         Opt.points("amount", N_("How many points (1 to 1,000,000)")),
+         Opt.text("reason", N_("Why"), max_len=REASON_MAX, rest=True),
+         role=Role.ORGANISER)
+async def deduct(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
+    movement = await ctx.services.ledger.debit(
+        member.id, amount, kind="correction", reason=reason, key=ctx.key("deduct"),
+        actor_member_id=ctx.caller.member_id, notice="points.deducted")
+    return views.deducted(ctx.t, member, movement)

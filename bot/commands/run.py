@@ -1,0 +1,165 @@
+"""The dispatcher: one path from an Invocation to a Reply, for every adapter.
+
+It resolves the caller, binds their locale, checks the role (for button presses too), parses the
+arguments by the spec, runs the handler, and is the single place where errors become replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from bot import actions, errors
+from bot.commands.context import Ctx
+from bot.commands.parse import assign, convert
+from bot.commands.spec import CommandSpec, Kind, Registry
+from bot.i18n import negotiate, translator
+from bot.model import Invocation, Target
+from bot.reply import Reply
+from bot.services.members import Caller
+from bot.views import dialogue as dialogue_views
+from bot.views import errors as error_views
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, services: Services, registry: Registry):
+        self.services = services
+        self.registry = registry
+
+    async def handle(self, inv: Invocation) -> Reply | None:
+        """Answer one invocation. Never raises: every failure is a translated reply."""
+        ctx = None
+        try:
+            caller = await self.services.members.resolve(inv.actor)
+            ctx = self._context(inv, caller)
+            if inv.action is not None:
+                return await self._press(ctx, inv.action)
+            if inv.command is not None:
+                if inv.command != "cancel":
+                    self.services.dialogues.take(inv)
+                return await self._command(ctx, inv.command)
+            pending = self.services.dialogues.take(inv)
+            if pending is None:
+                return None
+            return await self._command(ctx, pending.command,
+                                       {**pending.raw, pending.asking: inv.text})
+        except errors.DomainError as exc:
+            return self._domain_error(ctx, inv, exc)
+        except actions.BadPayload:
+            return self._domain_error(ctx, inv, errors.StaleAction())
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("error %s while handling %s from %s", error_id,
+                          inv.command or inv.action, inv.actor.account_id)
+            t = ctx.t if ctx else self._fallback_translator(inv)
+            return error_views.unexpected(t, error_id)
+
+    async def reader(self, inv: Invocation):
+        """The translator for whoever sent `inv`, for an adapter's own short notices."""
+        try:
+            caller = await self.services.members.resolve(inv.actor)
+        except Exception:
+            log.exception("could not resolve %s", inv.actor.account_id)
+            return self._fallback_translator(inv)
+        return self.translator_for(caller, inv)
+
+    def translator_for(self, caller: Caller, inv: Invocation):
+        settings = self.services.settings
+        enabled = settings.i18n.locales
+        locale = (
+            (caller.locale if caller.locale in enabled else None)
+            or negotiate(inv.actor.locale_hint, enabled)
+            or negotiate(inv.chat.locale, enabled)
+            or settings.i18n.default_locale
+        )
+        return translator(locale, caller.timezone or settings.time.default_timezone)
+
+    def _context(self, inv: Invocation, caller: Caller) -> Ctx:
+        return Ctx(self.services, inv, caller, self.translator_for(caller, inv),
+                   self.services.clock())
+
+    def _fallback_translator(self, inv: Invocation):
+        settings = self.services.settings
+        locale = negotiate(inv.actor.locale_hint, settings.i18n.locales)
+        return translator(locale or settings.i18n.default_locale, settings.time.default_timezone)
+
+    async def _command(self, ctx: Ctx, name: str, raw: dict[str, str] | None = None) -> Reply:
+        spec = self.registry.get(name)
+        if spec is None:
+            raise errors.NotFound(what="command", name=name[:40])
+        if ctx.caller.role < spec.role:
+            raise errors.PermissionDenied(role=spec.role.code, command=spec.name)
+        if raw is None:
+            raw = self._raw(ctx.inv, spec)
+        missing = self._first_missing(ctx.inv, spec, raw)
+        if missing is not None and spec.dialogue:
+            self.services.dialogues.start(ctx.inv, spec.name, raw, missing.name)
+            return dialogue_views.ask(ctx.t, spec, missing)
+        kwargs = await self._arguments(ctx, spec, raw)
+        reply = await spec.handler(ctx, **kwargs)
+        return reply.with_(private=True) if spec.private and not reply.private else reply
+
+    @staticmethod
+    def _raw(inv: Invocation, spec: CommandSpec) -> dict[str, str]:
+        try:
+            return dict(inv.named) if inv.named else assign(spec, inv.text)
+        except errors.UsageError as exc:
+            exc.params.setdefault("command", spec.name)
+            raise
+
+    @staticmethod
+    def _first_missing(inv: Invocation, spec: CommandSpec, raw: dict[str, str]):
+        for opt in spec.options:
+            if opt.required and not (raw.get(opt.name) or "").strip():
+                if opt.kind == Kind.MEMBER and inv.reply_to is not None:
+                    continue
+                return opt
+        return None
+
+    async def _arguments(self, ctx: Ctx, spec: CommandSpec, raw: dict[str, str]) -> dict:
+        inv = ctx.inv
+        kwargs: dict[str, Any] = {}
+        for opt in spec.options:
+            value = raw.get(opt.name)
+            if value is None or not value.strip():
+                if opt.kind == Kind.MEMBER and inv.reply_to is not None:
+                    kwargs[opt.name] = await self.services.members.find(inv.reply_to)
+                    continue
+                if opt.required:
+                    raise errors.UsageError(command=spec.name, option=opt.name,
+                                            problem="missing")
+                kwargs[opt.name] = None
+                continue
+            try:
+                typed = convert(opt, value, platform=inv.actor.platform, tz=ctx.t.tz,
+                                now=ctx.now)
+            except errors.UsageError as exc:
+                exc.params.setdefault("command", spec.name)
+                raise
+            if isinstance(typed, Target):
+                typed = await self.services.members.find(typed)
+            kwargs[opt.name] = typed
+        return kwargs
+
+    async def _press(self, ctx: Ctx, payload: str) -> Reply:
+        action = actions.decode(payload)
+        spec = self.registry.actions.get(action.prefix)
+        if spec is None:
+            raise errors.StaleAction()
+        if ctx.caller.role < spec.role:
+            raise errors.PermissionDenied(role=spec.role.code, command=None)
+        return await spec.handler(ctx, action)
+
+    def _domain_error(self, ctx: Ctx | None, inv: Invocation, exc: errors.DomainError) -> Reply:
+        policy = errors.policy_for(exc)
+        log.log(policy.log_level, "%s for %s: %s", type(exc).__name__, inv.actor.account_id,
+                exc.params)
+        t = ctx.t if ctx else self._fallback_translator(inv)
+        spec = self.registry.get(exc.params.get("command") or "") if policy.show_usage else None
+        return error_views.render(t, exc, spec, pressed=inv.action is not None)

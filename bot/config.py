@@ -1,0 +1,330 @@
+"""Settings: one TOML file, overridden key by key from the environment.
+
+Every key is declared once, as a typed field of a frozen dataclass, so the loader, the
+validation messages (`section.key: what is wrong`), the environment names
+(`CAMPUSBOT_<SECTION>__<KEY>`) and `config.example.toml` all agree. Tokens are secrets: they may
+only come from the environment, never from a file that could be committed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENV_PREFIX = "CAMPUSBOT_"
+PLATFORM_ACCOUNT_PREFIXES = ("telegram:", "discord:", "console:")
+
+
+def secret(default: Any = "") -> Any:
+    """A key that may only be set from the environment."""
+    return field(default=default, metadata={"secret": True})
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///data/campusbot.db"
+    migrate_on_start: bool = True
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class RolesSettings:
+    organisers: tuple[str, ...] = ()
+    ambassadors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class I18nSettings:
+    default_locale: str = "en"
+    locales: tuple[str, ...] = ("en", "zh_Hans")
+
+
+@dataclass(frozen=True)
+class TimeSettings:
+    default_timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class PointsSettings:
+    link_code_minutes: int = 10
+    history_page_size: int = 10
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    enabled: bool = False
+    token: str = secret()
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    messages_per_second: float = 30.0
+    mode: str = "polling"
+    webhook_listen: str = "0.0.0.0:8443"
+    webhook_url: str = ""
+    webhook_secret: str = secret()
+    trust_anonymous_admins: tuple[int, ...] = ()
+    group_cooldown_seconds: float = 5.0
+    chat_locales: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    enabled: bool = False
+    token: str = secret()
+    api_base_url: str = "https://discord.com/api/v10"
+    guild_ids: tuple[int, ...] = ()
+    organiser_role_ids: tuple[int, ...] = ()
+    ambassador_role_ids: tuple[int, ...] = ()
+    shard_count: int = 0
+    shard_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = DatabaseSettings()
+    roles: RolesSettings = RolesSettings()
+    i18n: I18nSettings = I18nSettings()
+    time: TimeSettings = TimeSettings()
+    points: PointsSettings = PointsSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    discord: DiscordSettings = DiscordSettings()
+
+    @property
+    def default_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time.default_timezone)
+
+
+class ConfigError(Exception):
+    """Raised with every problem found, one `section.key: message` line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the file (or `config.toml` here, or nothing), apply the environment, validate."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    problems: list[str] = []
+    file = Path(path) if path else Path("config.toml")
+    if path and not file.exists():
+        raise ConfigError([f"{file}: no such file"])
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{file}: not valid TOML: {exc}"]) from exc
+    sections = _build_sections(raw, env, problems)
+    if problems:
+        raise ConfigError(problems)
+    settings = Settings(**sections)
+    problems.extend(_check_values(settings))
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _section_types() -> dict[str, type]:
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _build_sections(raw: dict[str, Any], env: Mapping[str, str], problems: list[str]) -> dict:
+    section_types = _section_types()
+    for name in raw:
+        if name not in section_types:
+            problems.append(f"{name}: unknown section")
+    for name, value in raw.items():
+        if name in section_types and not isinstance(value, dict):
+            problems.append(f"{name}: must be a table ([{name}])")
+    _check_unknown_env(env, section_types, problems)
+    built = {}
+    for name, cls in section_types.items():
+        table = raw.get(name) if isinstance(raw.get(name), dict) else {}
+        built[name] = _build_section(name, cls, table, env, problems)
+    return built
+
+
+def _check_unknown_env(env: Mapping[str, str], sections: dict[str, type], problems: list) -> None:
+    for var in env:
+        if not var.startswith(ENV_PREFIX) or "__" not in var:
+            continue
+        section, _, key = var[len(ENV_PREFIX) :].lower().partition("__")
+        cls = sections.get(section)
+        if cls is None or key not in {f.name for f in dataclasses.fields(cls)}:
+            problems.append(f"{var}: no such setting ({section}.{key})")
+
+
+def _build_section(name: str, cls: type, table: dict, env: Mapping[str, str], problems: list):
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in known:
+            problems.append(f"{name}.{key}: unknown key")
+    values = {}
+    for key, fld in known.items():
+        where = f"{name}.{key}"
+        env_name = f"{ENV_PREFIX}{name.upper()}__{key.upper()}"
+        if key in table and fld.metadata.get("secret"):
+            problems.append(f"{where}: secrets may not be written in the file; set {env_name}")
+            continue
+        try:
+            if env_name in env:
+                values[key] = _from_env(env[env_name], hints[key])
+            elif key in table:
+                values[key] = _coerce(table[key], hints[key])
+        except ValueError as exc:
+            source = env_name if env_name in env else where
+            problems.append(f"{where}: {exc}" + (f" (from {source})" if source != where else ""))
+    return cls(**values)
+
+
+def _from_env(text: str, typ: Any) -> Any:
+    """Parse an environment string by the key's declared type."""
+    if typing.get_origin(typ) is tuple:
+        stripped = text.strip()
+        if stripped.startswith("["):
+            try:
+                value = tomllib.loads(f"v = {stripped}")["v"]
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"not a TOML list: {exc}") from exc
+        else:
+            value = [item.strip() for item in stripped.split(",") if item.strip()]
+        return _coerce(value, typ, from_text=True)
+    return _coerce(text, typ, from_text=True)
+
+
+def _coerce(value: Any, typ: Any, from_text: bool = False) -> Any:
+    if typing.get_origin(typ) is tuple:
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list, got {_kind(value)}")
+        item_type = typing.get_args(typ)[0]
+        return tuple(_coerce(item, item_type, from_text) for item in value)
+    if typ is bool:
+        if from_text and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"expected true or false, got {value!r}")
+    if typ is int:
+        return _to_int(value, from_text)
+    if typ is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if from_text and isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ValueError(f"expected a number, got {value!r}")
+    if typ is str:
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"expected a string, got {_kind(value)}")
+    raise ValueError(f"unsupported type {typ}")  # pragma: no cover - a programming error
+
+
+def _to_int(value: Any, from_text: bool) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and (from_text or value.strip().lstrip("-").isdigit()):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a whole number, got {value!r}")
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _check_values(s: Settings) -> list[str]:
+    """Checks that need more than a type: allowed values and cross-key rules."""
+    from bot.i18n import is_known_locale  # local import: i18n imports nothing from here
+
+    problems = []
+    if not s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        problems.append("database.url: use sqlite+aiosqlite:///PATH or postgresql+asyncpg://…")
+    for key in ("organisers", "ambassadors"):
+        for account in getattr(s.roles, key):
+            if not _is_account_id(account):
+                problems.append(f"roles.{key}: {account!r} is not an account id like "
+                                "telegram:12345, discord:67890 or console:NAME")
+    for locale in s.i18n.locales:
+        if not is_known_locale(locale):
+            problems.append(f"i18n.locales: unknown locale {locale!r}")
+    if not s.i18n.locales:
+        problems.append("i18n.locales: enable at least one locale")
+    if s.i18n.default_locale not in s.i18n.locales:
+        problems.append(f"i18n.default_locale: {s.i18n.default_locale!r} is not in i18n.locales")
+    try:
+        ZoneInfo(s.time.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"time.default_timezone: unknown time zone {s.time.default_timezone!r}")
+    problems.extend(_check_telegram(s.telegram))
+    problems.extend(_check_discord(s.discord))
+    if s.points.link_code_minutes < 1:
+        problems.append("points.link_code_minutes: must be at least 1")
+    if not 1 <= s.points.history_page_size <= 25:
+        problems.append("points.history_page_size: must be from 1 to 25")
+    return problems
+
+
+def _is_account_id(text: str) -> bool:
+    prefix, _, rest = text.partition(":")
+    if f"{prefix}:" not in PLATFORM_ACCOUNT_PREFIXES or not rest:
+        return False
+    return prefix == "console" or rest.lstrip("-").isdigit()
+
+
+def _check_telegram(t: TelegramSettings) -> list[str]:
+    problems = []
+    if t.mode not in ("polling", "webhook"):
+        problems.append(f"telegram.mode: must be polling or webhook, not {t.mode!r}")
+    if t.messages_per_second <= 0:
+        problems.append("telegram.messages_per_second: must be above 0")
+    if t.enabled and not t.token:
+        problems.append("telegram.token: telegram is enabled but CAMPUSBOT_TELEGRAM__TOKEN is "
+                        "not set")
+    if t.enabled and t.mode == "webhook":
+        if not t.webhook_url.startswith("https://") and not t.webhook_url.startswith("http://"):
+            problems.append("telegram.webhook_url: webhook mode needs the public https:// URL")
+        if not t.webhook_secret:
+            problems.append("telegram.webhook_secret: webhook mode needs "
+                            "CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
+    host, _, port = t.webhook_listen.rpartition(":")
+    if not host or not port.isdigit():
+        problems.append(f"telegram.webhook_listen: expected HOST:PORT, not {t.webhook_listen!r}")
+    for item in t.chat_locales:
+        chat, _, locale = item.partition("=")
+        if not chat.lstrip("-").isdigit() or not locale:
+            problems.append(f"telegram.chat_locales: {item!r} should look like -1001234=zh_Hans")
+    return problems
+
+
+def _check_discord(d: DiscordSettings) -> list[str]:
+    problems = []
+    if d.enabled and not d.token:
+        problems.append("discord.token: discord is enabled but CAMPUSBOT_DISCORD__TOKEN is not set")
+    if d.shard_count < 0:
+        problems.append("discord.shard_count: must be 0 (automatic) or more")
+    if d.shard_ids and not d.shard_count:
+        problems.append("discord.shard_ids: set discord.shard_count too")
+    if any(i < 0 or i >= max(d.shard_count, 1) for i in d.shard_ids):
+        problems.append("discord.shard_ids: each id must be below discord.shard_count")
+    return problems
+
+
+def dataclass_types() -> dict[str, type]:
+    """Sections and their dataclasses, for documentation and tests."""
+    return _section_types()
+

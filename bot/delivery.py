@@ -1,0 +1,171 @@
+"""The outbox delivery loop, one per adapter.
+
+The adapter supplies only `send(recipient, reply) -> Outcome`; claiming, rendering in the
+recipient's own language, retrying and falling back to another platform happen here, the same
+for every platform. Each row is claimed, sent and marked on its own, so a crash leaves at most
+the one row in flight in doubt (it is released again after LEASE and sent once more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.i18n import negotiate, translator
+from bot.reply import Reply
+from bot.services.notices import pick_account
+from bot.storage import members as member_repo
+from bot.storage import outbox as repo
+from bot.storage.members import AccountRow
+from bot.views import notices
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+
+class Status(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # temporary: rate limit, network, server error
+    UNREACHABLE = "unreachable"  # this account can't get direct messages (blocked, closed DMs)
+    FAILED = "failed"  # permanent for this message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    retry_after: float | None = None
+    error: str = ""
+
+
+SENT = Outcome(Status.SENT)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a notice goes to: a member's account on this platform, or a chat."""
+
+    member_id: int | None
+    account: AccountRow | None
+    chat_ref: str | None
+    locale: str
+    timezone: str
+
+    @property
+    def chat_id(self) -> str:
+        if self.account is not None:
+            return self.account.dm_chat_id or self.account.platform_user_id
+        return (self.chat_ref or "").partition(":")[2]
+
+
+Send = Callable[[Recipient, Reply], Awaitable[Outcome]]
+
+
+class Deliverer:
+    def __init__(self, services: Services, platform: str, send: Send, worker: str,
+                 member_id: int | None = None, poll_seconds: float = 2.0):
+        self.services = services
+        self.platform = platform
+        self.send = send
+        self.worker = worker
+        self.member_id = member_id
+        self.poll_seconds = poll_seconds
+
+    async def run_once(self, limit: int = 100) -> int:
+        """Send what is due now; returns how many rows were handled."""
+        db, clock = self.services.db, self.services.clock
+        async with db.read() as conn:
+            ids = await repo.due_ids(conn, self.platform, clock(), limit, self.member_id)
+        handled = 0
+        for row_id in ids:
+            async with db.write() as conn:
+                row = await repo.claim(conn, row_id, self.worker, clock())
+            if row is not None:
+                await self._deliver(row)
+                handled += 1
+        return handled
+
+    async def run_forever(self) -> None:
+        wake = self.services.notifier.wake
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("outbox delivery on %s failed; retrying shortly", self.platform)
+                handled = 0
+            if handled:
+                continue
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.poll_seconds)
+
+    async def _deliver(self, row: repo.OutboxRow) -> None:
+        db, clock = self.services.db, self.services.clock
+        try:
+            recipient = await self._recipient(row)
+            if recipient is None:
+                async with db.write() as conn:
+                    await repo.mark_failed(conn, row.id, "no account on this platform")
+                return
+            t = translator(recipient.locale, recipient.timezone)
+            outcome = await self.send(recipient, notices.render(t, row.kind, row.params))
+        except Exception as exc:
+            log.exception("sending outbox row %s failed", row.id)
+            outcome = Outcome(Status.RETRY, error=f"{type(exc).__name__}: {exc}")
+            recipient = None
+        async with db.write() as conn:
+            await self._record(conn, row, recipient, outcome, clock())
+
+    async def _record(self, conn, row, recipient: Recipient | None, outcome: Outcome, now):
+        if outcome.status is Status.SENT:
+            await repo.mark_sent(conn, row.id, now)
+        elif outcome.status is Status.RETRY and row.attempts < 8:
+            delay = (timedelta(seconds=outcome.retry_after) if outcome.retry_after
+                     else repo.backoff(row.attempts))
+            await repo.retry_later(conn, row.id, now + delay, outcome.error)
+        elif outcome.status is Status.UNREACHABLE and recipient and recipient.account:
+            await member_repo.set_reachable(conn, recipient.account.id, False)
+            self.services.members.forget(row.member_id)
+            fallback = await self._fallback(conn, row)
+            if fallback:
+                await repo.retry_later(conn, row.id, now, outcome.error, platform=fallback)
+                self.services.notifier.wake.set()
+            else:
+                await repo.mark_failed(conn, row.id, f"unreachable: {outcome.error}")
+        else:
+            await repo.mark_failed(conn, row.id, outcome.error or outcome.status.value)
+
+    async def _fallback(self, conn, row: repo.OutboxRow) -> str | None:
+        if row.member_id is None:
+            return None
+        member = await member_repo.get_member(conn, row.member_id)
+        accounts = await member_repo.accounts_of(conn, row.member_id)
+        other = pick_account(accounts, member.last_platform if member else None,
+                             exclude=self.platform)
+        return other.platform if other else None
+
+    async def _recipient(self, row: repo.OutboxRow) -> Recipient | None:
+        settings = self.services.settings
+        enabled = settings.i18n.locales
+        if row.member_id is None:
+            return Recipient(None, None, row.chat_ref, settings.i18n.default_locale,
+                             settings.time.default_timezone)
+        async with self.services.db.read() as conn:
+            member = await member_repo.get_member(conn, row.member_id)
+            accounts = await member_repo.accounts_of(conn, row.member_id)
+        mine = [a for a in accounts if a.platform == self.platform]
+        if member is None or not mine:
+            return None
+        account = max(mine, key=lambda a: a.reachable)
+        locale = ((member.locale if member.locale in enabled else None)
+                  or negotiate(account.locale_hint, enabled) or settings.i18n.default_locale)
+        return Recipient(member.id, account, None, locale,
+                         member.timezone or settings.time.default_timezone)

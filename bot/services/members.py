@@ -1,0 +1,276 @@
+"""Members and identity: who is calling, linking accounts, roles and personal settings.
+
+One person may use Telegram, Discord and the console; each platform account attaches to one
+member, and points, role and settings belong to the member. Looking up the caller happens on
+every update, so the result is cached per account and dropped whenever this process changes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot import errors
+from bot.config import Settings
+from bot.model import Actor, Platform, Role, Target
+from bot.storage import members as repo
+from bot.storage.db import Database
+from bot.storage.members import AccountRow, MemberRow
+
+CACHE_SECONDS = 30.0
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The member behind an update, with the role they hold right now and where it comes from."""
+
+    member_id: int
+    account_id: int
+    platform: str
+    role: Role
+    db_role: Role
+    config_role: Role
+    platform_role: Role
+    locale: str | None
+    timezone: str | None
+    notify: bool
+    display_name: str | None
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    member_id: int
+    merged_points: int
+    already: bool = False
+
+
+class MemberService:
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self._cache: dict[tuple[str, str], tuple[float, Caller]] = {}
+        self._last_platform: dict[int, str] = {}
+        self._config_roles = _config_roles(settings)
+
+    # -- the caller ------------------------------------------------------------------------
+
+    async def resolve(self, actor: Actor) -> Caller:
+        """The caller's member, created on first sight; cached briefly, the role always fresh
+        from the actor's own platform hints."""
+        key = (str(actor.platform), actor.user_id)
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            caller = cached[1]
+            fresh = (caller.display_name == _name(actor)
+                     and self._last_platform.get(caller.member_id) == actor.platform)
+            if fresh:
+                return self._with_actor_roles(caller, actor)
+        caller = await self._load_or_create(actor)
+        self._last_platform[caller.member_id] = str(actor.platform)
+        self._cache[key] = (time.monotonic() + CACHE_SECONDS, caller)
+        return self._with_actor_roles(caller, actor)
+
+    def forget(self, *member_ids: int) -> None:
+        """Drop cached callers of these members (after a role, language or link change)."""
+        wanted = set(member_ids)
+        for key in [k for k, (_, c) in self._cache.items() if c.member_id in wanted]:
+            del self._cache[key]
+
+    def _with_actor_roles(self, caller: Caller, actor: Actor) -> Caller:
+        role = max(caller.db_role, caller.config_role, actor.platform_role,
+                   actor.trusted_role or Role.MEMBER)
+        return replace(caller, role=role, platform_role=actor.platform_role)
+
+    async def _load_or_create(self, actor: Actor) -> Caller:
+        now = self.clock()
+        async with self.db.write() as conn:
+            account = await repo.get_account(conn, actor.platform, actor.user_id)
+            if account is None:
+                member_id = await repo.create_member(conn, now, _name(actor), actor.platform)
+                await repo.insert_account(
+                    conn, platform=actor.platform, user_id=actor.user_id, member_id=member_id,
+                    username=actor.username, display_name=_name(actor), now=now,
+                    locale_hint=actor.locale_hint)
+                account = await repo.get_account(conn, actor.platform, actor.user_id)
+            else:
+                await repo.touch_account(conn, account.id, username=actor.username,
+                                         display_name=_name(actor), now=now,
+                                         locale_hint=actor.locale_hint)
+            member = await repo.get_member(conn, account.member_id)
+            if member.last_platform != actor.platform or member.display_name != _name(actor):
+                await repo.set_last_platform(conn, member.id, actor.platform, _name(actor))
+            linked = await repo.accounts_of(conn, member.id)
+        return self._caller(member, account, linked, actor.platform)
+
+    def _caller(self, member: MemberRow, account: AccountRow, linked: list[AccountRow],
+                platform: str) -> Caller:
+        config_role = max((self._config_roles.get(a.account_id, Role.MEMBER) for a in linked),
+                          default=Role.MEMBER)
+        db_role = Role.from_code(member.role)
+        return Caller(
+            member_id=member.id, account_id=account.id, platform=platform,
+            role=max(db_role, config_role), db_role=db_role, config_role=config_role,
+            platform_role=Role.MEMBER, locale=member.locale, timezone=member.timezone,
+            notify=member.notify, display_name=member.display_name,
+        )
+
+    # -- other members ---------------------------------------------------------------------
+
+    async def find(self, target: Target) -> MemberRow:
+        """The member someone pointed at. The console creates `@NAME` on first reference; the
+        chat platforms only know accounts that have talked to the bot."""
+        async with self.db.write() as conn:
+            account = await self._find_account(conn, target)
+            if account is None and target.platform == Platform.CONSOLE and target.username:
+                now = self.clock()
+                member_id = await repo.create_member(conn, now, target.username, Platform.CONSOLE)
+                await repo.insert_account(conn, platform=Platform.CONSOLE,
+                                          user_id=target.username, member_id=member_id,
+                                          username=target.username,
+                                          display_name=target.username, now=now)
+                account = await repo.get_account(conn, Platform.CONSOLE, target.username)
+            if account is None:
+                raise errors.MemberUnknown(who=_describe(target), platform=str(target.platform))
+            return await repo.get_member(conn, account.member_id)
+
+    async def _find_account(self, conn, target: Target) -> AccountRow | None:
+        if target.user_id:
+            return await repo.get_account(conn, target.platform, target.user_id)
+        if target.username:
+            if target.platform == Platform.CONSOLE:
+                return await repo.get_account(conn, Platform.CONSOLE, target.username)
+            found = await repo.find_by_username(conn, target.platform, target.username)
+            return found[-1] if found else None
+        return None
+
+    async def get(self, member_id: int) -> MemberRow:
+        async with self.db.read() as conn:
+            member = await repo.get_member(conn, member_id)
+        if member is None:
+            raise errors.NotFound(what="member")
+        return member
+
+    async def accounts(self, member_id: int) -> list[AccountRow]:
+        async with self.db.read() as conn:
+            return await repo.accounts_of(conn, member_id)
+
+    def role_sources(self, member: MemberRow, linked: list[AccountRow]) -> tuple[Role, Role]:
+        config_role = max((self._config_roles.get(a.account_id, Role.MEMBER) for a in linked),
+                          default=Role.MEMBER)
+        return Role.from_code(member.role), config_role
+
+    # -- settings --------------------------------------------------------------------------
+
+    async def set_settings(self, member_id: int, **values) -> None:
+        async with self.db.write() as conn:
+            await repo.update_member(conn, member_id, **values)
+        self.forget(member_id)
+
+    # -- roles -----------------------------------------------------------------------------
+
+    async def grant(self, target: MemberRow, role: Role) -> bool:
+        """Raise the member's own role to `role`; False when they already hold it or more."""
+        async with self.db.write() as conn:
+            member = await repo.lock_member(conn, target.id)
+            if Role.from_code(member.role) >= role:
+                return False
+            await repo.update_member(conn, member.id, role=role.code)
+        self.forget(target.id)
+        return True
+
+    async def revoke(self, target: MemberRow, role: Role) -> bool:
+        """Take `role` (and anything above it) from the member's own grant.
+
+        A role that comes from config can only be taken away there; the error says so.
+        """
+        async with self.db.write() as conn:
+            member = await repo.lock_member(conn, target.id)
+            linked = await repo.accounts_of(conn, member.id)
+            db_role, config_role = self.role_sources(member, linked)
+            if config_role >= role:
+                raise errors.RoleFromConfig(role=role.code, source="config")
+            if db_role < role:
+                return False
+            await repo.update_member(conn, member.id, role=Role(role - 1).code)
+        self.forget(target.id)
+        return True
+
+    # -- linking ---------------------------------------------------------------------------
+
+    async def issue_link_code(self, caller: Caller) -> tuple[str, datetime]:
+        now = self.clock()
+        expires = now + timedelta(minutes=self.settings.points.link_code_minutes)
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+        async with self.db.write() as conn:
+            await repo.delete_expired_codes(conn, now)
+            await repo.insert_link_code(conn, code=code, member_id=caller.member_id,
+                                        issuer_account_id=caller.account_id, expires_at=expires)
+        return code, expires
+
+    async def link(self, caller: Caller, code: str) -> LinkResult:
+        """Join the caller's account (and its member) to the member who issued `code`."""
+        code = code.strip().upper().replace("-", "")
+        now = self.clock()
+        async with self.db.write() as conn:
+            claimed = await repo.claim_link_code(conn, code, caller.account_id, now)
+            if claimed is None:
+                if await repo.link_code_used_by(conn, code) == caller.account_id:
+                    # The same update delivered twice: the first delivery did the linking.
+                    return LinkResult(caller.member_id, 0, already=True)
+                raise errors.LinkCodeInvalid()
+            issuer_member_id, _issuer_account = claimed
+            if issuer_member_id == caller.member_id:
+                raise errors.AlreadyLinked()
+            keep = await repo.lock_member(conn, issuer_member_id)
+            gone = await repo.lock_member(conn, caller.member_id)
+            role = max(Role.from_code(keep.role), Role.from_code(gone.role)).code
+            await repo.merge_members(conn, keep, gone, role)
+        self.forget(keep.id, gone.id)
+        return LinkResult(keep.id, gone.balance)
+
+    async def unlink(self, caller: Caller) -> int:
+        """Detach the caller's account onto a fresh member with no points; returns its id."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            linked = await repo.accounts_of(conn, caller.member_id)
+            if len(linked) < 2:
+                raise errors.NothingToUnlink()
+            account = next(a for a in linked if a.id == caller.account_id)
+            new_member = await repo.create_member(conn, now, account.display_name,
+                                                  account.platform)
+            await repo.move_account(conn, account.id, new_member)
+            others = [a for a in linked if a.id != account.id]
+            last = max(others, key=lambda a: a.id)
+            await repo.set_last_platform(conn, caller.member_id, last.platform, None)
+        self.forget(caller.member_id)
+        return new_member
+
+    # -- delivery bookkeeping --------------------------------------------------------------
+
+    async def mark_unreachable(self, account_id: int) -> None:
+        async with self.db.write() as conn:
+            await repo.set_reachable(conn, account_id, False)
+
+
+def _name(actor: Actor) -> str | None:
+    return actor.display_name or actor.username or None
+
+
+def _describe(target: Target) -> str:
+    if target.username:
+        return f"@{target.username}"
+    return f"{target.platform}:{target.user_id}"
+
+
+def _config_roles(settings: Settings) -> dict[str, Role]:
+    roles: dict[str, Role] = {}
+    for account in settings.roles.ambassadors:
+        roles[account] = Role.AMBASSADOR
+    for account in settings.roles.organisers:
+        roles[account] = Role.ORGANISER
+    return roles

@@ -1,0 +1,64 @@
+"""Writing notifications into the outbox, inside the caller's transaction.
+
+The choice of platform is made here, when the notice is queued: the platform the member used
+last, if that account is still reachable there, else the most recently seen reachable one. The
+delivering adapter may move the row to another platform later if this one turns out closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage import members as member_repo
+from bot.storage import outbox as outbox_repo
+from bot.storage.db import Database
+from bot.storage.members import AccountRow
+
+
+class Notifier:
+    def __init__(self, db: Database):
+        self.db = db
+        self.wake = asyncio.Event()
+
+    async def to_member(self, conn: AsyncConnection, member_id: int, kind: str,
+                        params: dict[str, Any], dedupe_key: str, now: datetime) -> bool:
+        """Queue a direct message; False when the member turned notices off or has no
+        reachable account, or this notice was queued before."""
+        member = await member_repo.get_member(conn, member_id)
+        if member is None or not member.notify:
+            return False
+        account = pick_account(await member_repo.accounts_of(conn, member_id),
+                               member.last_platform)
+        if account is None:
+            return False
+        queued = await outbox_repo.enqueue(
+            conn, self.db.insert_ignore, platform=account.platform, kind=kind, params=params,
+            dedupe_key=dedupe_key, now=now, member_id=member_id)
+        if queued:
+            self.wake.set()
+        return queued
+
+    async def to_chat(self, conn: AsyncConnection, chat_ref: str, kind: str,
+                      params: dict[str, Any], dedupe_key: str, now: datetime,
+                      not_before: datetime | None = None) -> bool:
+        platform = chat_ref.partition(":")[0]
+        queued = await outbox_repo.enqueue(
+            conn, self.db.insert_ignore, platform=platform, kind=kind, params=params,
+            dedupe_key=dedupe_key, now=now, chat_ref=chat_ref, not_before=not_before)
+        if queued:
+            self.wake.set()
+        return queued
+
+
+def pick_account(accounts: list[AccountRow], preferred: str | None,
+                 exclude: str | None = None) -> AccountRow | None:
+    """The account to notify: the preferred platform first, then the newest reachable one."""
+    usable = [a for a in accounts if a.reachable and a.platform != exclude]
+    for account in sorted(usable, key=lambda a: a.id, reverse=True):
+        if account.platform == preferred:
+            return account
+    return max(usable, key=lambda a: a.id, default=None)

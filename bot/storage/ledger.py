@@ -1,0 +1,120 @@
+"""The points ledger: append-only entries, and the cached balance they add up to.
+
+`members.balance` and `members.earned` are caches of the ledger kept in the same transaction as
+each entry; the conditional `UPDATE … WHERE balance >= :n` is what stops two concurrent spends
+from overspending on PostgreSQL's READ COMMITTED as on SQLite, with no read-then-write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.schema import ledger, members
+
+# Kinds that move points without counting as "earned" for ranks: spending and its refunds.
+SPEND_KINDS = ("redemption", "refund")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    member_id: int
+    amount: int
+    kind: str
+    reason: str | None
+    ref: str | None
+    actor_member_id: int | None
+    idem_key: str
+    created_at: datetime
+
+
+_COLS = [ledger.c[name] for name in Entry.__dataclass_fields__]
+
+
+def counts_as_earned(kind: str) -> bool:
+    return kind not in SPEND_KINDS
+
+
+async def insert_entry(conn: AsyncConnection, insert_ignore, *, member_id: int, amount: int,
+                       kind: str, reason: str | None, ref: str | None,
+                       actor_member_id: int | None, idem_key: str, now: datetime) -> int | None:
+    """Insert once per idempotency key; None means this key was written before (a replay)."""
+    stmt = insert_ignore(ledger).values(
+        member_id=member_id, amount=amount, kind=kind, reason=reason, ref=ref,
+        actor_member_id=actor_member_id, idem_key=idem_key, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["idem_key"]).returning(ledger.c.id)
+    return (await conn.execute(stmt)).scalar()
+
+
+async def apply_to_balance(conn: AsyncConnection, member_id: int, amount: int,
+                           earned: bool) -> int | None:
+    """Add `amount` (negative to spend) unless the balance would go below zero.
+
+    Returns the new balance, or None when the member has too few points.
+    """
+    values = {"balance": members.c.balance + amount}
+    if earned:
+        values["earned"] = members.c.earned + amount
+    query = members.update().where(members.c.id == member_id)
+    if amount < 0:
+        query = query.where(members.c.balance >= -amount)
+    result = await conn.execute(query.values(**values).returning(members.c.balance))
+    return result.scalar()
+
+
+async def by_key(conn: AsyncConnection, idem_key: str) -> Entry | None:
+    row = (await conn.execute(sa.select(*_COLS).where(ledger.c.idem_key == idem_key))).first()
+    return Entry(**row._mapping) if row else None
+
+
+async def page(conn: AsyncConnection, member_id: int, offset: int, limit: int) -> list[Entry]:
+    query = (sa.select(*_COLS).where(ledger.c.member_id == member_id)
+             .order_by(ledger.c.id.desc()).offset(offset).limit(limit))
+    return [Entry(**r._mapping) for r in await conn.execute(query)]
+
+
+async def count_for(conn: AsyncConnection, member_id: int) -> int:
+    query = sa.select(sa.func.count()).select_from(ledger).where(ledger.c.member_id == member_id)
+    return (await conn.execute(query)).scalar_one()
+
+
+async def rank_all_time(conn: AsyncConnection, earned: int) -> int:
+    """Competition rank: 1 + how many earned more (ties share a rank)."""
+    query = sa.select(sa.func.count()).select_from(members).where(members.c.earned > earned)
+    return (await conn.execute(query)).scalar_one() + 1
+
+
+async def top_all_time(conn: AsyncConnection, limit: int) -> list[tuple[int, str | None, int]]:
+    query = (sa.select(members.c.id, members.c.display_name, members.c.earned)
+             .where(members.c.earned > 0)
+             .order_by(members.c.earned.desc(), members.c.id).limit(limit))
+    return [(r.id, r.display_name, r.earned) for r in await conn.execute(query)]
+
+
+async def top_since(conn: AsyncConnection, since: datetime,
+                    limit: int) -> list[tuple[int, str | None, int]]:
+    total = sa.func.sum(ledger.c.amount).label("total")
+    sub = (sa.select(ledger.c.member_id, total)
+           .where(ledger.c.created_at >= since, ledger.c.kind.not_in(SPEND_KINDS))
+           .group_by(ledger.c.member_id).having(total > 0).subquery())
+    query = (sa.select(sub.c.member_id, members.c.display_name, sub.c.total)
+             .join(members, members.c.id == sub.c.member_id)
+             .order_by(sub.c.total.desc(), sub.c.member_id).limit(limit))
+    return [(r.member_id, r.display_name, int(r.total)) for r in await conn.execute(query)]
+
+
+async def sums_by_member(conn: AsyncConnection) -> dict[int, int]:
+    """Every member's ledger total: the invariant check compares it with the cached balance."""
+    query = sa.select(ledger.c.member_id, sa.func.sum(ledger.c.amount)).group_by(ledger.c.member_id)
+    return {member_id: int(total) for member_id, total in await conn.execute(query)}
+
+
+async def entries_since(conn: AsyncConnection, since: datetime | None) -> list[Entry]:
+    query = sa.select(*_COLS).order_by(ledger.c.id)
+    if since is not None:
+        query = query.where(ledger.c.created_at >= since)
+    return [Entry(**r._mapping) for r in await conn.execute(query)]

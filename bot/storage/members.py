@@ -1,0 +1,206 @@
+"""Members, their platform accounts and link codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.schema import accounts, ledger, link_codes, members, outbox
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    role: str
+    locale: str | None
+    timezone: str | None
+    notify: bool
+    balance: int
+    earned: int
+    display_name: str | None
+    last_platform: str | None
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    platform: str
+    platform_user_id: str
+    member_id: int
+    username: str | None
+    display_name: str | None
+    dm_chat_id: str | None
+    locale_hint: str | None
+    reachable: bool
+
+    @property
+    def account_id(self) -> str:
+        return f"{self.platform}:{self.platform_user_id}"
+
+
+_MEMBER_COLS = [members.c[name] for name in MemberRow.__dataclass_fields__]
+_ACCOUNT_COLS = [accounts.c[name] for name in AccountRow.__dataclass_fields__]
+
+
+def _member(row) -> MemberRow:
+    return MemberRow(**row._mapping)
+
+
+def _account(row) -> AccountRow:
+    return AccountRow(**row._mapping)
+
+
+async def get_member(conn: AsyncConnection, member_id: int) -> MemberRow | None:
+    row = (await conn.execute(sa.select(*_MEMBER_COLS).where(members.c.id == member_id))).first()
+    return _member(row) if row else None
+
+
+async def lock_member(conn: AsyncConnection, member_id: int) -> MemberRow | None:
+    """Read a member for update: PostgreSQL locks the row; SQLite already holds the write lock."""
+    query = sa.select(*_MEMBER_COLS).where(members.c.id == member_id).with_for_update()
+    row = (await conn.execute(query)).first()
+    return _member(row) if row else None
+
+
+async def create_member(conn: AsyncConnection, now: datetime, display_name: str | None,
+                        platform: str) -> int:
+    result = await conn.execute(
+        members.insert().values(created_at=now, display_name=display_name,
+                                last_platform=platform).returning(members.c.id)
+    )
+    return result.scalar_one()
+
+
+async def get_account(conn: AsyncConnection, platform: str, user_id: str) -> AccountRow | None:
+    query = sa.select(*_ACCOUNT_COLS).where(
+        accounts.c.platform == platform, accounts.c.platform_user_id == user_id
+    )
+    row = (await conn.execute(query)).first()
+    return _account(row) if row else None
+
+
+async def get_account_by_id(conn: AsyncConnection, account_id: int) -> AccountRow | None:
+    row = (await conn.execute(sa.select(*_ACCOUNT_COLS).where(accounts.c.id == account_id))).first()
+    return _account(row) if row else None
+
+
+async def find_by_username(conn: AsyncConnection, platform: str, username: str) -> list[AccountRow]:
+    query = sa.select(*_ACCOUNT_COLS).where(
+        accounts.c.platform == platform, accounts.c.username_lower == username.lower()
+    ).order_by(accounts.c.id)
+    return [_account(r) for r in await conn.execute(query)]
+
+
+async def accounts_of(conn: AsyncConnection, member_id: int) -> list[AccountRow]:
+    query = sa.select(*_ACCOUNT_COLS).where(accounts.c.member_id == member_id)
+    return [_account(r) for r in await conn.execute(query.order_by(accounts.c.id))]
+
+
+async def insert_account(conn: AsyncConnection, *, platform: str, user_id: str, member_id: int,
+                         username: str | None, display_name: str | None, now: datetime,
+                         dm_chat_id: str | None = None, locale_hint: str | None = None) -> int:
+    result = await conn.execute(
+        accounts.insert().values(
+            platform=platform, platform_user_id=user_id, member_id=member_id, username=username,
+            username_lower=username.lower() if username else None, display_name=display_name,
+            created_at=now, last_seen_at=now, dm_chat_id=dm_chat_id,
+            locale_hint=(locale_hint or None) and locale_hint[:35],
+        ).returning(accounts.c.id)
+    )
+    return result.scalar_one()
+
+
+async def touch_account(conn: AsyncConnection, account_id: int, *, username: str | None,
+                        display_name: str | None, now: datetime,
+                        dm_chat_id: str | None = None, locale_hint: str | None = None) -> None:
+    values = dict(username=username, username_lower=username.lower() if username else None,
+                  display_name=display_name, last_seen_at=now, reachable=True)
+    if locale_hint:
+        values["locale_hint"] = locale_hint[:35]
+    if dm_chat_id:
+        values["dm_chat_id"] = dm_chat_id
+    await conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
+
+
+async def set_last_platform(conn: AsyncConnection, member_id: int, platform: str,
+                            display_name: str | None) -> None:
+    values = {"last_platform": platform}
+    if display_name:
+        values["display_name"] = display_name
+    await conn.execute(members.update().where(members.c.id == member_id).values(**values))
+
+
+async def set_reachable(conn: AsyncConnection, account_id: int, reachable: bool) -> None:
+    await conn.execute(
+        accounts.update().where(accounts.c.id == account_id).values(reachable=reachable)
+    )
+
+
+async def update_member(conn: AsyncConnection, member_id: int, **values) -> None:
+    await conn.execute(members.update().where(members.c.id == member_id).values(**values))
+
+
+async def move_account(conn: AsyncConnection, account_id: int, member_id: int) -> None:
+    await conn.execute(
+        accounts.update().where(accounts.c.id == account_id).values(member_id=member_id)
+    )
+
+
+async def merge_members(conn: AsyncConnection, keep: MemberRow, gone: MemberRow,
+                        role: str) -> None:
+    """Fold `gone` into `keep`: accounts, ledger, balances and pending notices move over."""
+    for table in (accounts, ledger, outbox, link_codes):
+        await conn.execute(
+            table.update().where(table.c.member_id == gone.id).values(member_id=keep.id)
+        )
+    await conn.execute(
+        members.update().where(members.c.id == keep.id).values(
+            balance=members.c.balance + gone.balance,
+            earned=members.c.earned + gone.earned,
+            role=role,
+        )
+    )
+    await conn.execute(members.delete().where(members.c.id == gone.id))
+
+
+async def insert_link_code(conn: AsyncConnection, *, code: str, member_id: int,
+                           issuer_account_id: int, expires_at: datetime) -> None:
+    await conn.execute(link_codes.insert().values(
+        code=code, member_id=member_id, issuer_account_id=issuer_account_id,
+        expires_at=expires_at,
+    ))
+
+
+async def claim_link_code(conn: AsyncConnection, code: str, account_id: int,
+                          now: datetime) -> tuple[int, int] | None:
+    """Use a code once: the conditional update is what makes a code single-use under races."""
+    result = await conn.execute(
+        link_codes.update()
+        .where(link_codes.c.code == code, link_codes.c.used_at.is_(None),
+               link_codes.c.expires_at > now)
+        .values(used_at=now, used_by_account_id=account_id)
+        .returning(link_codes.c.member_id, link_codes.c.issuer_account_id)
+    )
+    row = result.first()
+    return (row.member_id, row.issuer_account_id) if row else None
+
+
+async def link_code_used_by(conn: AsyncConnection, code: str) -> int | None:
+    query = sa.select(link_codes.c.used_by_account_id).where(link_codes.c.code == code)
+    return (await conn.execute(query)).scalar()
+
+
+async def delete_expired_codes(conn: AsyncConnection, now: datetime) -> int:
+    result = await conn.execute(link_codes.delete().where(link_codes.c.expires_at < now))
+    return result.rowcount or 0
+
+
+async def count_members(conn: AsyncConnection) -> int:
+    return (await conn.execute(sa.select(sa.func.count()).select_from(members))).scalar_one()
+
+
+async def all_members(conn: AsyncConnection) -> list[MemberRow]:
+    return [_member(r) for r in await conn.execute(sa.select(*_MEMBER_COLS).order_by(members.c.id))]

@@ -1,0 +1,112 @@
+"""The tables, as SQLAlchemy Core metadata for queries.
+
+The database itself is built only by the migrations in `migrations/`; a test checks that the
+migrated schema and this metadata agree, so neither can drift.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.storage.types import BigId, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+members = sa.Table(
+    "members", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),
+    sa.Column("locale", sa.String(16)),
+    sa.Column("timezone", sa.String(64)),
+    sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("balance", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("earned", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("display_name", sa.String(128)),
+    sa.Column("last_platform", sa.String(16)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
+    sa.Index(None, "earned"),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("platform_user_id", sa.String(64), nullable=False),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("username", sa.String(64)),
+    sa.Column("username_lower", sa.String(64)),
+    sa.Column("display_name", sa.String(128)),
+    sa.Column("dm_chat_id", sa.String(64)),
+    sa.Column("locale_hint", sa.String(35)),
+    sa.Column("reachable", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("platform", "platform_user_id"),
+    sa.Index(None, "member_id"),
+    sa.Index(None, "platform", "username_lower"),
+)
+
+link_codes = sa.Table(
+    "link_codes", metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("issuer_account_id", sa.BigInteger, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+    sa.Column("used_by_account_id", sa.BigInteger),
+)
+
+ledger = sa.Table(
+    "ledger", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("ref", sa.String(64)),
+    sa.Column("actor_member_id", sa.BigInteger),
+    sa.Column("idem_key", sa.String(160), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("idem_key"),
+    sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+    sa.Index(None, "member_id", "id"),
+    sa.Index(None, "created_at"),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("chat_ref", sa.String(96)),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(48), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("not_before", UTCDateTime, nullable=False),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("error", sa.Text),
+    sa.Column("dedupe_key", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("dedupe_key"),
+    sa.Index(None, "platform", "status", "not_before"),
+    sa.Index(None, "member_id"),
+)
+
+kv = sa.Table(
+    "kv", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Views: pure functions from (translator, data) to a Reply, shared by commands and jobs."""

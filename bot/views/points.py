@@ -1,0 +1,138 @@
+"""Points replies and notices: balance and rank, history pages, leaderboards, awards."""
+
+from __future__ import annotations
+
+from bot.actions import action
+from bot.i18n import N_, Translator
+from bot.reply import Button, Reply, Text, bold, italic
+from bot.services.ledger import Movement, Period, Ranked, Standing
+from bot.storage.ledger import Entry
+from bot.storage.members import MemberRow
+
+KIND_LABELS = {
+    "award": N_("award"),
+    "correction": N_("correction"),
+    "bounty": N_("bounty"),
+    "checkin": N_("check-in"),
+    "shift": N_("ambassador shift"),
+    "redemption": N_("redemption"),
+    "refund": N_("refund"),
+}
+
+PERIOD_TITLES = {
+    Period.ALL: N_("Leaderboard — all time"),
+    Period.MONTH: N_("Leaderboard — this month"),
+    Period.WEEK: N_("Leaderboard — this week"),
+}
+
+
+def points_phrase(t: Translator, amount: int) -> str:
+    return t.ngettext("{n} point", "{n} points", amount).format(n=t.number(amount))
+
+
+def member_name(t: Translator, member: MemberRow | None, fallback: str | None = None) -> str:
+    name = (member.display_name if member else None) or fallback
+    return name or t.gettext("a member")
+
+
+def standing(t: Translator, st: Standing, who: MemberRow | None = None) -> Reply:
+    text = Text()
+    if who is not None:
+        text.line(bold(member_name(t, who)))
+    text.line_fmt(t.gettext("Balance: {points}"), points=bold(points_phrase(t, st.balance)))
+    if st.rank is None:
+        text.line(t.gettext("No rank yet: earn points to join the leaderboard."))
+    else:
+        text.line_fmt(t.gettext("Rank: #{rank} (by points earned, all time)"),
+                      rank=bold(t.number(st.rank)))
+    return text.reply(private=True)
+
+
+def history(t: Translator, entries: list[Entry], page: int, pages: int, member_id: int,
+            who: MemberRow | None = None) -> Reply:
+    text = Text()
+    title = t.gettext("Points history") if who is None else t.gettext("Points history of {name}")
+    text.line(bold(title.format(name=member_name(t, who))))
+    if not entries:
+        text.line(t.gettext("No entries yet."))
+    for entry in entries:
+        sign = "+" if entry.amount > 0 else "−"
+        text.line(f"{t.datetime(entry.created_at, 'short')}  ", bold(
+            f"{sign}{t.number(abs(entry.amount))}"), f"  {t.gettext(_kind(entry.kind))}")
+        if entry.reason:
+            text.add(" — ", italic(entry.reason))
+    text.line(t.gettext("Page {page} of {pages}").format(page=t.number(page),
+                                                         pages=t.number(pages)))
+    return text.reply(private=True, buttons=_pager(t, member_id, page, pages))
+
+
+def _kind(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def _pager(t: Translator, member_id: int, page: int, pages: int) -> tuple:
+    row = []
+    if page > 1:
+        row.append(Button(t.gettext("‹ Newer"), action("hist", "p", member_id, page - 1)))
+    if page < pages:
+        row.append(Button(t.gettext("Older ›"), action("hist", "p", member_id, page + 1)))
+    return (tuple(row),) if row else ()
+
+
+def leaderboard(t: Translator, period: Period, ranked: list[Ranked]) -> Reply:
+    text = Text().line(bold(t.gettext(PERIOD_TITLES[period])))
+    if not ranked:
+        text.line(t.gettext("Nobody has earned points in this period yet."))
+    for row in ranked:
+        text.line(f"{t.number(row.rank)}. ", bold(row.name or t.gettext("a member")),
+                  " — ", points_phrase(t, row.points))
+    buttons = tuple(
+        Button(t.gettext(PERIOD_BUTTONS[p]), action("lb", "p", p.value))
+        for p in Period if p != period
+    )
+    return text.reply(buttons=(buttons,))
+
+
+PERIOD_BUTTONS = {Period.ALL: N_("All time"), Period.MONTH: N_("This month"),
+                  Period.WEEK: N_("This week")}
+
+
+def awarded(t: Translator, member: MemberRow, movement: Movement) -> Reply:
+    text = Text().fmt(
+        t.gettext("Awarded {points} to {name}. Their balance is now {balance}."),
+        points=bold(points_phrase(t, movement.entry.amount)), name=bold(member_name(t, member)),
+        balance=points_phrase(t, movement.balance))
+    if movement.entry.reason:
+        text.line_fmt(t.gettext("Reason: {reason}"), reason=italic(movement.entry.reason))
+    return text.reply()
+
+
+def deducted(t: Translator, member: MemberRow, movement: Movement) -> Reply:
+    text = Text().fmt(
+        t.gettext("Deducted {points} from {name} as a correction. Their balance is now "
+                  "{balance}."),
+        points=bold(points_phrase(t, -movement.entry.amount)),
+        name=bold(member_name(t, member)), balance=points_phrase(t, movement.balance))
+    if movement.entry.reason:
+        text.line_fmt(t.gettext("Reason: {reason}"), reason=italic(movement.entry.reason))
+    return text.reply()
+
+
+def notice_awarded(t: Translator, params: dict) -> Reply:
+    text = Text().fmt(t.gettext("You received {points}!"),
+                      points=bold(points_phrase(t, int(params["amount"]))))
+    if params.get("reason"):
+        text.line_fmt(t.gettext("Reason: {reason}"), reason=italic(params["reason"]))
+    text.line_fmt(t.gettext("Your balance: {balance}"),
+                  balance=points_phrase(t, int(params["balance"])))
+    return text.reply(private=True)
+
+
+def notice_deducted(t: Translator, params: dict) -> Reply:
+    text = Text().fmt(t.gettext("An organiser corrected your points by −{points}."),
+                      points=bold(t.number(int(params["amount"]))))
+    if params.get("reason"):
+        text.line_fmt(t.gettext("Reason: {reason}"), reason=italic(params["reason"]))
+    text.line_fmt(t.gettext("Your balance: {balance}"),
+                  balance=points_phrase(t, int(params["balance"])))
+    return text.reply(private=True)
