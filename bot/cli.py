@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import logging
 import sys
@@ -73,10 +74,8 @@ def _console(args, settings: Settings) -> int:
     from bot.app import App
 
     role = Role.from_code(args.role) if args.role else None
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_console(App(settings), args.user, args.locale, role))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -186,14 +185,19 @@ def _export(args, settings: Settings) -> int:
             await app.close()
 
     header, body = asyncio.run(rows())
-    out = Path(args.out).open("w", newline="", encoding="utf-8") if args.out else sys.stdout
+    if not args.out:
+        _write_csv(sys.stdout, header, body)
+        return 0
+    with Path(args.out).open("w", newline="", encoding="utf-8") as out:
+        _write_csv(out, header, body)
+    print(args.out, file=sys.stderr)
+    return 0
+
+
+def _write_csv(out, header: list[str], body: list[list]) -> None:
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(body)
-    if args.out:
-        out.close()
-        print(args.out, file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

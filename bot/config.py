@@ -108,7 +108,8 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(path: str | Path | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
     """Read the file (or `config.toml` here, or nothing), apply the environment, validate."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
@@ -314,7 +315,8 @@ def _check_telegram(t: TelegramSettings) -> list[str]:
 def _check_discord(d: DiscordSettings) -> list[str]:
     problems = []
     if d.enabled and not d.token:
-        problems.append("discord.token: discord is enabled but CAMPUSBOT_DISCORD__TOKEN is not set")
+        problems.append("discord.token: discord is enabled but CAMPUSBOT_DISCORD__TOKEN is "
+                        "not set")
     if d.shard_count < 0:
         problems.append("discord.shard_count: must be 0 (automatic) or more")
     if d.shard_ids and not d.shard_count:

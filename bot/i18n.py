@@ -40,7 +40,7 @@ _ALIASES = {
 }
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a literal for extraction; it is translated later, for each reader."""
     return message
 

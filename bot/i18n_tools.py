@@ -29,8 +29,8 @@ def _pybabel(*args: str) -> int:
 def _extract(pot: Path) -> int:
     return _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "ngettext:1,2",
                     "-k", "pgettext:1c,2", "--add-comments=TRANSLATORS:", "--no-location",
-                    "--sort-output", "--project=campusbot", "-o", str(pot), str(ROOT / "bot"),
-                    str(ROOT / "adapters"))
+                    "--sort-output", "-w", "99", "--project=campusbot", "-o", str(pot),
+                    str(ROOT / "bot"), str(ROOT / "adapters"))
 
 
 def _messages(pot: Path) -> set[str]:
@@ -46,7 +46,7 @@ def run_i18n(action: str) -> int:
         return _extract(pot)
     if action == "update":
         return _pybabel("update", "-i", str(pot), "-d", str(locales_dir()), "-D", DOMAIN,
-                        "--no-fuzzy-matching", "--ignore-obsolete")
+                        "--no-fuzzy-matching", "--ignore-obsolete", "-w", "99")
     if action == "compile":
         for mo in compile_all():
             print(mo)
@@ -60,4 +60,4 @@ def run_i18n(action: str) -> int:
                   file=sys.stderr)
             return 1
     return _pybabel("update", "--check", "-i", str(pot), "-d", str(locales_dir()), "-D", DOMAIN,
-                    "--no-fuzzy-matching", "--ignore-obsolete")
+                    "--no-fuzzy-matching", "--ignore-obsolete", "-w", "99")

@@ -1,4 +1,4 @@
-"""Where the catalogs and migrations are: beside the package in a checkout, inside it in a wheel."""
+"""Where catalogs and migrations are: beside the package in a checkout, inside it in a wheel."""
 
 from __future__ import annotations
 

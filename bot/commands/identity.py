@@ -22,7 +22,7 @@ ROLE_CHOICES = ("ambassador", "organiser")
 async def link(ctx: Ctx, code: str | None) -> Reply:
     t = ctx.t
     if not code:
-        issued, expires = await ctx.services.members.issue_link_code(ctx.caller)
+        issued, _expires = await ctx.services.members.issue_link_code(ctx.caller)
         minutes = ctx.services.settings.points.link_code_minutes
         return (Text()
                 .fmt(t.gettext("Your link code is {code}."), code=code_style(issued))

@@ -122,8 +122,8 @@ def _words_for(opt: Opt, tokens: list[Token], index: int) -> int:
     if _DATE_WORD.match(tokens[index].value) and index + 1 < len(tokens) \
             and _TIME_WORD.match(tokens[index + 1].value):
         taken = 2
-    if index + taken < len(tokens) and taken >= 1 and _ZONE_WORD.match(tokens[index + taken].value) \
-            and ("T" in tokens[index].value or taken == 2):
+    has_time = "T" in tokens[index].value or taken == 2
+    if has_time and index + taken < len(tokens) and _ZONE_WORD.match(tokens[index + taken].value):
         taken += 1
     return taken
 

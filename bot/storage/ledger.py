@@ -109,7 +109,8 @@ async def top_since(conn: AsyncConnection, since: datetime,
 
 async def sums_by_member(conn: AsyncConnection) -> dict[int, int]:
     """Every member's ledger total: the invariant check compares it with the cached balance."""
-    query = sa.select(ledger.c.member_id, sa.func.sum(ledger.c.amount)).group_by(ledger.c.member_id)
+    total = sa.func.sum(ledger.c.amount)
+    query = sa.select(ledger.c.member_id, total).group_by(ledger.c.member_id)
     return {member_id: int(total) for member_id, total in await conn.execute(query)}
 
 

@@ -83,11 +83,13 @@ async def get_account(conn: AsyncConnection, platform: str, user_id: str) -> Acc
 
 
 async def get_account_by_id(conn: AsyncConnection, account_id: int) -> AccountRow | None:
-    row = (await conn.execute(sa.select(*_ACCOUNT_COLS).where(accounts.c.id == account_id))).first()
+    query = sa.select(*_ACCOUNT_COLS).where(accounts.c.id == account_id)
+    row = (await conn.execute(query)).first()
     return _account(row) if row else None
 
 
-async def find_by_username(conn: AsyncConnection, platform: str, username: str) -> list[AccountRow]:
+async def find_by_username(conn: AsyncConnection, platform: str,
+                           username: str) -> list[AccountRow]:
     query = sa.select(*_ACCOUNT_COLS).where(
         accounts.c.platform == platform, accounts.c.username_lower == username.lower()
     ).order_by(accounts.c.id)
@@ -203,4 +205,5 @@ async def count_members(conn: AsyncConnection) -> int:
 
 
 async def all_members(conn: AsyncConnection) -> list[MemberRow]:
-    return [_member(r) for r in await conn.execute(sa.select(*_MEMBER_COLS).order_by(members.c.id))]
+    query = sa.select(*_MEMBER_COLS).order_by(members.c.id)
+    return [_member(r) for r in await conn.execute(query)]

@@ -60,7 +60,8 @@ async def due_ids(conn: AsyncConnection, platform: str, now: datetime, limit: in
     return list((await conn.execute(query)).scalars())
 
 
-async def claim(conn: AsyncConnection, row_id: int, worker: str, now: datetime) -> OutboxRow | None:
+async def claim(conn: AsyncConnection, row_id: int, worker: str,
+                now: datetime) -> OutboxRow | None:
     result = await conn.execute(
         outbox.update()
         .where(outbox.c.id == row_id, outbox.c.status == PENDING)

@@ -1,0 +1,66 @@
+"""Catalogs: complete, placeholders intact, plurals right, template current."""
+
+from __future__ import annotations
+
+import string
+import subprocess
+import sys
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.config import I18nSettings
+from bot.i18n import Translator
+from bot.paths import locales_dir
+
+ENABLED = I18nSettings().locales
+
+
+def catalog(locale: str):
+    with (locales_dir() / locale / "LC_MESSAGES" / "campusbot.po").open("rb") as fp:
+        return read_po(fp, locale=locale)
+
+
+def names(text: str) -> set[str]:
+    return {name for _l, name, _s, _c in string.Formatter().parse(text) if name is not None}
+
+
+@pytest.mark.parametrize("locale", ENABLED)
+def test_every_message_translated_with_the_same_placeholders(locale):
+    problems = []
+    for message in catalog(locale):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
+            problems.append(f"untranslated: {ids[0]!r}")
+            continue
+        expected = set().union(*(names(i) for i in ids))
+        for text in strings:
+            if names(text) != expected:
+                problems.append(f"{ids[0]!r}: {sorted(names(text))} != {sorted(expected)}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 11, 100])
+def test_plurals(n):
+    en, zh = Translator("en"), Translator("zh_Hans")
+    english = en.ngettext("{n} point", "{n} points", n).format(n=n)
+    assert english == (f"{n} point" if n == 1 else f"{n} points")
+    assert zh.ngettext("{n} point", "{n} points", n).format(n=n) == f"{n} 积分"
+
+
+def test_numbers_and_dates_follow_the_locale():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert Translator("en").number(1234567) == "1,234,567"
+    assert Translator("zh_Hans", "Asia/Shanghai").datetime(moment, "short") == "2026/12/1 20:00"
+    assert Translator("en", "UTC").datetime(moment, "short") == "12/1/26, 12:00\u202fPM"
+
+
+def test_template_and_catalogs_are_current():
+    result = subprocess.run([sys.executable, "-m", "bot", "i18n", "check"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,90 @@
+"""Notices: queued with the change, delivered once, retried, re-routed, never lost."""
+
+from __future__ import annotations
+
+from bot.delivery import SENT, Deliverer, Outcome, Status
+from bot.model import Actor, Platform
+from bot.storage import outbox
+
+
+async def linked_member(app):
+    """A member with a Telegram and a Discord account, who used Discord last."""
+    members = app.services.members
+    tg = await members.resolve(Actor(Platform.TELEGRAM, "111", username="ann"))
+    code, _ = await members.issue_link_code(tg)
+    dc = await members.resolve(Actor(Platform.DISCORD, "222", username="ann"))
+    await members.link(dc, code)
+    await members.resolve(Actor(Platform.DISCORD, "222", username="ann"))
+    return tg.member_id
+
+
+class Recorder:
+    def __init__(self, outcome=SENT):
+        self.sent = []
+        self.outcome = outcome
+
+    async def __call__(self, recipient, reply):
+        self.sent.append((recipient.chat_id, reply.plain_text))
+        return self.outcome
+
+
+async def statuses(app):
+    async with app.db.read() as conn:
+        return await outbox.status_counts(conn)
+
+
+async def test_award_notice_goes_to_the_platform_used_last(app):
+    member_id = await linked_member(app)
+    await app.services.ledger.credit(member_id, 5, kind="award", reason="hi", key="k")
+    telegram, discord = Recorder(), Recorder()
+    await Deliverer(app.services, "telegram", telegram, "w1").run_once()
+    await Deliverer(app.services, "discord", discord, "w2").run_once()
+    assert telegram.sent == [] and len(discord.sent) == 1
+    assert discord.sent[0][0] == "222" and "You received 5 points!" in discord.sent[0][1]
+    # Running again sends nothing twice.
+    await Deliverer(app.services, "discord", discord, "w2").run_once()
+    assert len(discord.sent) == 1 and (await statuses(app)) == {"sent": 1}
+
+
+async def test_closed_dms_reroute_to_the_other_platform(app):
+    member_id = await linked_member(app)
+    await app.services.ledger.credit(member_id, 5, kind="award", reason=None, key="k")
+    closed = Recorder(Outcome(Status.UNREACHABLE, error="50007"))
+    await Deliverer(app.services, "discord", closed, "w").run_once()
+    telegram = Recorder()
+    await Deliverer(app.services, "telegram", telegram, "w").run_once()
+    assert len(closed.sent) == 1 and telegram.sent[0][0] == "111"
+    # Later notices skip the unreachable Discord account straight away.
+    await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key="k2")
+    await Deliverer(app.services, "telegram", telegram, "w").run_once()
+    assert len(telegram.sent) == 2
+
+
+async def test_temporary_failure_is_retried_after_the_wait(app, clock):
+    member_id = await linked_member(app)
+    await app.services.ledger.credit(member_id, 5, kind="award", reason=None, key="k")
+    busy = Recorder(Outcome(Status.RETRY, retry_after=30, error="429"))
+    deliverer = Deliverer(app.services, "discord", busy, "w")
+    await deliverer.run_once()
+    await deliverer.run_once()
+    assert len(busy.sent) == 1  # not before retry_after
+    clock.advance(seconds=31)
+    ok = Recorder()
+    await Deliverer(app.services, "discord", ok, "w").run_once()
+    assert len(ok.sent) == 1 and (await statuses(app)) == {"sent": 1}
+
+
+async def test_a_crash_mid_send_leaves_one_row_in_doubt_and_it_is_resent(app, clock):
+    member_id = await linked_member(app)
+    for i in range(3):
+        await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key=f"k{i}")
+    async with app.db.write() as conn:
+        first = (await outbox.due_ids(conn, "discord", clock(), 10))[0]
+        await outbox.claim(conn, first, "crashed-worker", clock())
+    survivor = Recorder()
+    await Deliverer(app.services, "discord", survivor, "w").run_once()
+    assert len(survivor.sent) == 2  # the other two; the claimed one waits for its lease
+    clock.advance(minutes=6)
+    assert await app.release_stale_claims() == 1
+    await Deliverer(app.services, "discord", survivor, "w").run_once()
+    assert len(survivor.sent) == 3 and (await statuses(app)) == {"sent": 3}
