@@ -28,11 +28,10 @@ class Notifier:
                         params: dict[str, Any], dedupe_key: str, now: datetime) -> bool:
         """Queue a direct message; False when the member turned notices off or has no
         reachable account, or this notice was queued before."""
-        member = await member_repo.get_member(conn, member_id)
+        member, accounts = await member_repo.notice_targets(conn, member_id)
         if member is None or not member.notify:
             return False
-        account = pick_account(await member_repo.accounts_of(conn, member_id),
-                               member.last_platform)
+        account = pick_account(accounts, member.last_platform)
         if account is None:
             return False
         queued = await outbox_repo.enqueue(

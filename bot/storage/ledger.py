@@ -39,15 +39,37 @@ def counts_as_earned(kind: str) -> bool:
     return kind not in SPEND_KINDS
 
 
+# Point movements are the hot path: their statements are built once, with bound parameters,
+# so SQLAlchemy reuses one cache key instead of rebuilding the statement on every call.
+_INSERTS: dict[str, sa.Insert] = {}
+_AMOUNT = sa.bindparam("amount", type_=sa.BigInteger())
+_BALANCE_UPDATES = {
+    (earned, spend): members.update()
+    .where(members.c.id == sa.bindparam("mid"),
+           *([members.c.balance >= -_AMOUNT] if spend else []))
+    .values(balance=members.c.balance + _AMOUNT,
+            **({"earned": members.c.earned + _AMOUNT} if earned else {}))
+    .returning(members.c.balance)
+    for earned in (True, False) for spend in (True, False)
+}
+
+
+def _insert_statement(insert_ignore) -> sa.Insert:
+    key = insert_ignore.__self__.dialect  # one statement per backend
+    if key not in _INSERTS:
+        _INSERTS[key] = (insert_ignore(ledger)
+                         .on_conflict_do_nothing(index_elements=["idem_key"])
+                         .returning(ledger.c.id))
+    return _INSERTS[key]
+
+
 async def insert_entry(conn: AsyncConnection, insert_ignore, *, member_id: int, amount: int,
                        kind: str, reason: str | None, ref: str | None,
                        actor_member_id: int | None, idem_key: str, now: datetime) -> int | None:
     """Insert once per idempotency key; None means this key was written before (a replay)."""
-    stmt = insert_ignore(ledger).values(
-        member_id=member_id, amount=amount, kind=kind, reason=reason, ref=ref,
-        actor_member_id=actor_member_id, idem_key=idem_key, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["idem_key"]).returning(ledger.c.id)
-    return (await conn.execute(stmt)).scalar()
+    values = dict(member_id=member_id, amount=amount, kind=kind, reason=reason, ref=ref,
+                  actor_member_id=actor_member_id, idem_key=idem_key, created_at=now)
+    return (await conn.execute(_insert_statement(insert_ignore), values)).scalar()
 
 
 async def apply_to_balance(conn: AsyncConnection, member_id: int, amount: int,
@@ -56,14 +78,8 @@ async def apply_to_balance(conn: AsyncConnection, member_id: int, amount: int,
 
     Returns the new balance, or None when the member has too few points.
     """
-    values = {"balance": members.c.balance + amount}
-    if earned:
-        values["earned"] = members.c.earned + amount
-    query = members.update().where(members.c.id == member_id)
-    if amount < 0:
-        query = query.where(members.c.balance >= -amount)
-    result = await conn.execute(query.values(**values).returning(members.c.balance))
-    return result.scalar()
+    query = _BALANCE_UPDATES[(earned, amount < 0)]
+    return (await conn.execute(query, {"mid": member_id, "amount": amount})).scalar()
 
 
 async def by_key(conn: AsyncConnection, idem_key: str) -> Entry | None:

@@ -96,6 +96,21 @@ async def find_by_username(conn: AsyncConnection, platform: str,
     return [_account(r) for r in await conn.execute(query)]
 
 
+async def notice_targets(conn: AsyncConnection,
+                         member_id: int) -> tuple[MemberRow | None, list[AccountRow]]:
+    """A member and their accounts in one query: notices are queued on every award."""
+    query = (sa.select(*_MEMBER_COLS, *[c.label(f"a_{c.name}") for c in _ACCOUNT_COLS])
+             .join(accounts, accounts.c.member_id == members.c.id)
+             .where(members.c.id == member_id))
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        return None, []
+    member = MemberRow(**{f: rows[0]._mapping[f] for f in MemberRow.__dataclass_fields__})
+    found = [AccountRow(**{f: r._mapping[f"a_{f}"] for f in AccountRow.__dataclass_fields__})
+             for r in rows]
+    return member, found
+
+
 async def accounts_of(conn: AsyncConnection, member_id: int) -> list[AccountRow]:
     query = sa.select(*_ACCOUNT_COLS).where(accounts.c.member_id == member_id)
     return [_account(r) for r in await conn.execute(query.order_by(accounts.c.id))]
