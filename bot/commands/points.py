@@ -36,6 +36,8 @@ async def history(ctx: Ctx, member: MemberRow | None) -> Reply:
 @button("hist")
 async def history_page(ctx: Ctx, action: Action) -> Reply:
     """A history page button: the member id in it is checked again, never trusted."""
+    if action.verb != "p":
+        raise errors.StaleAction()
     member_id, page = action.int_arg(0), action.int_arg(1)
     if member_id != ctx.caller.member_id and not ctx.is_organiser:
         raise errors.PermissionDenied(role=Role.ORGANISER.code, command="history")
@@ -70,6 +72,8 @@ async def leaderboard(ctx: Ctx, period: str | None) -> Reply:
 
 @button("lb")
 async def leaderboard_period(ctx: Ctx, action: Action) -> Reply:
+    if action.verb != "p":
+        raise errors.StaleAction()
     try:
         chosen = Period(action.args[0])
     except (IndexError, ValueError):

@@ -1,0 +1,386 @@
+"""Wiring: a discord.py client whose slash commands and buttons all go through the core.
+
+`serve(app)` runs the adapter until cancelled (`campusbot run`); `sync_now(app)` logs in, syncs
+the command tree and closes (`campusbot discord-sync`). Tests and the benchmark drive the
+`DiscordAdapter` class directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Awaitable
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord import parse
+from adapters.discord.render import ACTION_TEMPLATE, ActionButton, escape, is_ephemeral, render
+from adapters.discord.translator import CatalogTranslator
+from adapters.discord.tree import build_tree, payload, schema_hash
+from bot.app import App
+from bot.commands.spec import CommandSpec
+from bot.delivery import SENT, Deliverer, Outcome, Recipient, Status
+from bot.errors import StartupError
+from bot.i18n import translator
+from bot.model import Actor, Invocation, Platform
+from bot.reply import Reply
+from bot.storage import kv
+
+log = logging.getLogger(__name__)
+
+BAD_TOKEN = "discord.token: Discord rejected the token — check CAMPUSBOT_DISCORD__TOKEN"
+# An interaction must be acknowledged within 3 s or the user sees "This interaction failed"
+# (https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-
+# interaction). A core answer ready within this budget is sent as the response itself (one
+# request, the quickest readable answer); a slower one is deferred first, then followed up.
+FAST_ANSWER = 1.5
+READY_TIMEOUT = 60.0
+# discord.py holds on_ready back until no GUILD_CREATE arrived for this long (default 2 s); tests
+# with one small guild lower it.
+GUILD_READY_TIMEOUT = 2.0
+# 403 "Cannot send messages to this user": closed DMs
+# (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
+CANNOT_DM = 50007
+_ACTION = re.compile(ACTION_TEMPLATE)
+_FIRST_REPLY_DONE = ("start", "language")  # their replies already explain /language
+
+
+def intents() -> discord.Intents:
+    """Slash commands and buttons need only `guilds`: no privileged intent, no message content
+    (https://discord.com/developers/docs/topics/gateway#privileged-intents)."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
+class CampusClient(discord.AutoShardedClient):
+    """AutoShardedClient in every case: without `shard_count` it asks GET /gateway/bot how many
+    shards Discord recommends, so a bot that grows past 2,500 guilds keeps working without a
+    config change; with `[discord] shard_count` it runs exactly the shards it is told."""
+
+    def __init__(self, adapter: DiscordAdapter):
+        conf = adapter.app.settings.discord
+        shards: dict[str, Any] = {"guild_ready_timeout": adapter.guild_ready_timeout}
+        if conf.shard_count:
+            shards.update(shard_count=conf.shard_count, shard_ids=list(conf.shard_ids) or None)
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
+                         **shards)
+        self.adapter = adapter
+        self.tree = build_tree(self, adapter.app.registry, adapter.on_command)
+
+    async def setup_hook(self) -> None:
+        await self.adapter.setup()
+
+    async def on_ready(self) -> None:
+        self.adapter.on_ready()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.adapter.on_any_interaction(interaction)
+
+    async def handle_button(self, interaction: discord.Interaction, payload_: str) -> None:
+        await self.adapter.on_press(interaction, payload_)
+
+
+class DiscordAdapter:
+    def __init__(self, app: App, *, fast_answer: float = FAST_ANSWER,
+                 guild_ready_timeout: float = GUILD_READY_TIMEOUT):
+        self.app = app
+        self.guild_ready_timeout = guild_ready_timeout
+        self.conf = app.settings.discord
+        self.fast_answer = fast_answer
+        self.client: CampusClient | None = None
+        self.force_sync = False
+        self.synced: list[int | None] = []  # scopes PUT by this adapter (None = global)
+        self._ready = asyncio.Event()
+        self._runner: asyncio.Task | None = None
+        self._deliverer: asyncio.Task | None = None
+        self._hinted: set[str] = set()
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def start(self, *, connect: bool = True, force_sync: bool = False) -> None:
+        """Log in (syncing commands when their schema changed), then connect the gateway."""
+        # REST, interaction callbacks and follow-ups all go through Route.BASE; one of the two
+        # class attributes we may set (PLATFORM_FACTS, Discord).
+        Route.BASE = self.conf.api_base_url.rstrip("/")
+        self.force_sync = force_sync
+        self.client = CampusClient(self)
+        try:
+            await self.client.login(self.conf.token)
+        except discord.LoginFailure as exc:
+            await self.client.close()
+            raise StartupError(BAD_TOKEN) from exc
+        except BaseException:
+            await self.client.close()
+            raise
+        if connect:
+            self._runner = asyncio.create_task(self.client.connect(reconnect=True),
+                                               name="discord-gateway")
+            await self._wait_ready()
+
+    async def _wait_ready(self) -> None:
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait({ready, self._runner}, timeout=READY_TIMEOUT,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if self._runner in done:
+            await self.stop()
+            self._runner.result()  # re-raise why the gateway stopped
+            raise StartupError("discord: the gateway closed before the bot was ready")
+        if not done:
+            await self.stop()
+            raise StartupError("discord: no READY from the gateway within a minute")
+
+    async def setup(self) -> None:
+        """After login: point the gateway at the configured API, register buttons, sync."""
+        client = self.client
+        assert client is not None
+        _shards, url, _limits = await client.http.get_bot_gateway()
+        # discord.Client connects to DEFAULT_GATEWAY without asking /gateway/bot (and so does
+        # any client after an invalid session): the second class attribute we may set.
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        client.add_dynamic_items(ActionButton)
+        await client.tree.set_translator(CatalogTranslator(self.app.settings.i18n.locales))
+        await self.sync_commands(force=self.force_sync)
+
+    def on_ready(self) -> None:
+        self._ready.set()
+        if self._deliverer is None:
+            deliverer = Deliverer(self.app.services, "discord", self.send,
+                                  worker=f"discord:{os.getpid()}:{id(self)}")
+            self._deliverer = asyncio.create_task(deliverer.run_forever(),
+                                                  name="discord-outbox")
+
+    async def wait(self) -> None:
+        """Until the gateway task ends (it only ends on close or a fatal error)."""
+        if self._runner is not None:
+            await self._runner
+
+    async def stop(self) -> None:
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deliverer
+            self._deliverer = None
+        if self.client is not None:
+            await self.client.close()
+        if self._runner is not None and not self._runner.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._runner, 10)
+
+    # -- command sync ----------------------------------------------------------------------
+
+    async def sync_commands(self, force: bool = False) -> None:
+        """PUT the tree only when its JSON changed: creating commands is rate limited (200 a
+        day per guild), and a sync makes clients refetch
+        (https://discord.com/developers/docs/interactions/application-commands#registering-a-command).
+        """
+        client = self.client
+        assert client is not None
+        tree = client.tree
+        scopes = [discord.Object(g) for g in self.conf.guild_ids] or [None]
+        for scope in scopes:
+            if scope is not None:
+                tree.copy_global_to(guild=scope)
+            digest = schema_hash(await payload(tree, scope))
+            key = (f"discord:commands:{client.application_id}:{self.conf.api_base_url}:"
+                   f"{scope.id if scope else 'global'}")
+            async with self.app.db.read() as conn:
+                stored = await kv.get(conn, key)
+            if stored == digest and not force:
+                continue
+            await tree.sync(guild=scope)
+            async with self.app.db.write() as conn:
+                await kv.put(conn, key, digest, self.app.services.clock())
+            self.synced.append(scope.id if scope else None)
+            log.info("synced %d slash commands to %s", len(tree.get_commands(guild=scope)),
+                     f"guild {scope.id}" if scope else "all servers")
+
+    # -- interactions ----------------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction, spec: CommandSpec,
+                         options: dict[str, Any]) -> None:
+        inv = parse.command_invocation(interaction, spec.name, options, self.conf)
+        users = [v for v in options.values() if isinstance(v, discord.abc.User)]
+        await self._answer(interaction, self._run(inv, users), press=False,
+                           private=spec.private)
+
+    async def on_press(self, interaction: discord.Interaction, payload_: str) -> None:
+        inv = parse.press_invocation(interaction, payload_, self.conf)
+        await self._answer(interaction, self._run(inv, []), press=True, private=False)
+
+    async def on_any_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer a press nothing else claims (PLATFORM_FACTS: discord.py drops those)."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if self._claimed(interaction, custom_id):
+            return
+        # The core answers an unknown or old payload with the polite "no longer works" notice.
+        await self.on_press(interaction, custom_id[:100])
+
+    @staticmethod
+    def _claimed(interaction: discord.Interaction, custom_id: str) -> bool:
+        """Mirrors discord.py: a DynamicItem runs only when its custom_id is on the message."""
+        if not _ACTION.fullmatch(custom_id) or interaction.message is None:
+            return False
+        for row in interaction.message.components:
+            for item in getattr(row, "children", [row]):
+                if getattr(item, "custom_id", None) == custom_id:
+                    return True
+        return False
+
+    async def _run(self, inv: Invocation, users: list[discord.abc.User]) -> Reply | None:
+        await self._know(users)
+        return await self.app.dispatcher.handle(inv)
+
+    async def _know(self, users: list[discord.abc.User]) -> None:
+        """A user option is a Discord account Discord vouches for: make sure the core knows it,
+        so `/award member:@someone` works before that person ever talked to the bot."""
+        for user in users:
+            if user.bot:
+                continue
+            await self.app.services.members.resolve(Actor(
+                Platform.DISCORD, str(user.id), username=user.name,
+                display_name=user.display_name))
+
+    async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply | None],
+                      *, press: bool, private: bool) -> None:
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=self.fast_answer)
+        deferred = None if done else await self._defer(interaction, press, private)
+        reply = await task
+        if reply is None:
+            return
+        try:
+            await self._deliver(interaction, reply, press=press, deferred=deferred)
+            await self._language_hint(interaction, press)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+    async def _defer(self, interaction: discord.Interaction, press: bool,
+                     private: bool) -> bool | None:
+        """Acknowledge now; returns whether the deferral is ephemeral (None: not deferred)."""
+        try:
+            if press:
+                # Type 6, DEFERRED_UPDATE_MESSAGE: no "thinking" message; we edit or follow up.
+                await interaction.response.defer()
+                return False
+            await interaction.response.defer(ephemeral=private, thinking=True)
+            return private
+        except discord.HTTPException as exc:
+            log.warning("could not defer interaction %s: %s", interaction.id, exc)
+            return None
+
+    async def _deliver(self, interaction: discord.Interaction, reply: Reply, *, press: bool,
+                       deferred: bool | None) -> None:
+        parts = render(reply)
+        ephemeral = is_ephemeral(reply)
+        acked = interaction.response.is_done()
+        if press and reply.edit and not reply.error:
+            # Pagination: replace the pressed message (callback type 7, UPDATE_MESSAGE).
+            edit = {"content": parts[0].content, "view": parts[0].view}
+            if acked:
+                await interaction.edit_original_response(**edit)
+            else:
+                await interaction.response.edit_message(**edit)
+            rest = parts[1:]
+        elif not acked:
+            await interaction.response.send_message(**parts[0].kwargs(), ephemeral=ephemeral)
+            rest = parts[1:]
+        else:
+            if not press and deferred is False and ephemeral:
+                # The first follow-up fills the "thinking" message and keeps its visibility:
+                # remove a public one so a private answer stays private.
+                await interaction.delete_original_response()
+            rest = parts
+        for part in rest:
+            await interaction.followup.send(**part.kwargs(), ephemeral=ephemeral)
+
+    async def _language_hint(self, interaction: discord.Interaction, press: bool) -> None:
+        """Discord has no Arabic or Malay client locale, so a member's first answer comes with
+        an ephemeral note on how to choose a language with /language."""
+        if press or not await self._first_reply(interaction):
+            return
+        lines = []
+        for locale in self.app.settings.i18n.locales:
+            other = translator(locale)
+            lines.append(escape(f"{other.language_name(locale)}: ") + escape(
+                other.gettext("choose this language with /language {code}").format(
+                    code=locale)))
+        await interaction.followup.send("\n".join(lines), ephemeral=True)
+
+    async def _first_reply(self, interaction: discord.Interaction) -> bool:
+        user_id = str(interaction.user.id)
+        if user_id in self._hinted:
+            return False
+        self._hinted.add(user_id)
+        key = f"discord:language-hint:{user_id}"
+        async with self.app.db.read() as conn:
+            if await kv.get(conn, key):
+                return False
+        async with self.app.db.write() as conn:
+            await kv.put(conn, key, "1", self.app.services.clock())
+        command = (interaction.data or {}).get("name")
+        return command not in _FIRST_REPLY_DONE
+
+    # -- notifications ---------------------------------------------------------------------
+
+    async def send(self, recipient: Recipient, reply: Reply) -> Outcome:
+        """Deliver one outbox notice: a member's DM, or a registered channel."""
+        client = self.client
+        assert client is not None
+        try:
+            if recipient.account is not None:
+                user = discord.Object(int(recipient.account.platform_user_id))
+                channel: discord.abc.Messageable = await client.create_dm(user)  # type: ignore
+            else:
+                channel = client.get_partial_messageable(int(recipient.chat_id))
+            for part in render(reply):
+                await channel.send(**part.kwargs())
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM:
+                log.info("member %s has closed DMs: %s", recipient.member_id, exc.text)
+                return Outcome(Status.UNREACHABLE, error=f"50007 {exc.text}")
+            return Outcome(Status.FAILED, error=f"403 {exc.code} {exc.text}")
+        except discord.HTTPException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                return Outcome(Status.RETRY, retry_after=_retry_after(exc),
+                               error=f"{exc.status} {exc.text}")
+            return Outcome(Status.FAILED, error=f"{exc.status} {exc.code} {exc.text}")
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return Outcome(Status.RETRY, error=f"{type(exc).__name__}: {exc}")
+        return SENT
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    value = getattr(exc, "retry_after", None)
+    if value is None and exc.response is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            value = float(exc.response.headers.get("Retry-After", ""))
+    return value
+
+
+async def serve(app: App) -> None:
+    """`campusbot run`: until cancelled; a rejected token raises StartupError at once."""
+    adapter = DiscordAdapter(app)
+    await adapter.start()
+    try:
+        await adapter.wait()
+    finally:
+        await adapter.stop()
+
+
+async def sync_now(app: App) -> None:
+    """`campusbot discord-sync`: log in, sync every scope whatever the stored hash, close."""
+    adapter = DiscordAdapter(app)
+    await adapter.start(connect=False, force_sync=True)
+    await adapter.stop()

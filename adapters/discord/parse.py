@@ -1,0 +1,67 @@
+"""A Discord interaction as an Invocation: who, where, in which language, with which options.
+
+Options reach the core as named strings (`{"member": "discord:<id>", "amount": "10"}`), so the
+core converts them with the same parsers as every other platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import discord
+
+from bot.config import DiscordSettings
+from bot.model import Actor, ChatKind, ChatRef, Invocation, Platform, Role
+
+
+def platform_role(user: discord.abc.User, settings: DiscordSettings) -> Role:
+    """The highest role the configured Discord roles give; only members of a guild have roles.
+
+    A Discord role gives its rights on Discord only: it is per update, never stored.
+    """
+    roles = {role.id for role in getattr(user, "roles", ())}
+    if roles & set(settings.organiser_role_ids):
+        return Role.ORGANISER
+    if roles & set(settings.ambassador_role_ids):
+        return Role.AMBASSADOR
+    return Role.MEMBER
+
+
+def actor_for(interaction: discord.Interaction, settings: DiscordSettings) -> Actor:
+    user = interaction.user
+    return Actor(
+        platform=Platform.DISCORD, user_id=str(user.id), username=user.name,
+        display_name=user.display_name,
+        # discord.Locale's value is the IETF tag ("zh-CN"); the core negotiates it.
+        locale_hint=interaction.locale.value if interaction.locale else None,
+        platform_role=platform_role(user, settings),
+    )
+
+
+def chat_for(interaction: discord.Interaction) -> ChatRef:
+    in_dm = interaction.guild_id is None
+    guild_locale = interaction.guild_locale.value if interaction.guild_locale else None
+    return ChatRef(Platform.DISCORD, str(interaction.channel_id or interaction.user.id),
+                   ChatKind.PRIVATE if in_dm else ChatKind.GROUP,
+                   locale=None if in_dm else guild_locale)
+
+
+def option_text(value: Any) -> str:
+    """One option value as the text the core parses: users become `discord:<id>`."""
+    if isinstance(value, discord.abc.User):
+        return f"discord:{value.id}"
+    return str(value)
+
+
+def command_invocation(interaction: discord.Interaction, command: str,
+                       options: Mapping[str, Any], settings: DiscordSettings) -> Invocation:
+    named = {name: option_text(value) for name, value in options.items() if value is not None}
+    return Invocation(actor_for(interaction, settings), chat_for(interaction),
+                      key=f"discord:{interaction.id}", command=command, named=named)
+
+
+def press_invocation(interaction: discord.Interaction, payload: str,
+                     settings: DiscordSettings) -> Invocation:
+    return Invocation(actor_for(interaction, settings), chat_for(interaction),
+                      key=f"discord:{interaction.id}", action=payload)

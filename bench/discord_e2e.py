@@ -1,0 +1,208 @@
+"""Discord end to end: slash commands through FakeDiscord into campusbot, against a bare bot.
+
+Why: Discord fails an interaction that is not acknowledged within 3 s, and users judge a bot by
+how soon they can read its answer. This measures both, for campusbot (real discord.py client,
+real core, SQLite) and for a bare discord.py bot whose one slash command answers at once, in
+the same process and run, so the ratio shows what campusbot itself costs.
+
+    python bench/discord_e2e.py [--invocations 1000] [--users 50]
+
+Each of the users runs its commands one after another (closed loop, all users at once). The
+first command of every user (the member is created then) is measured apart; steady state
+starts after every user is warmed up. Ends with a `RESULT key=value …` line; exits 1 when a
+target is missed: 100 % acknowledged within 3 s, and campusbot's p99 within 1.5x the bare
+bot's for the acknowledgement and for the readable answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.discord.app import DiscordAdapter
+from bot.app import App
+from bot.config import DatabaseSettings, DiscordSettings, Settings
+from tests.fakes.discord_api import FakeDiscord, FakeInteraction
+
+GUILD_ID = 5000
+GUILDS = [{"id": GUILD_ID, "name": "Campus", "channels": [{"id": 5001, "name": "general",
+                                                            "type": 0}]}]
+FIRST_USER = 700_000
+DEADLINE = 3.0
+P99_RATIO = 1.5
+
+Invoke = Callable[[FakeDiscord, int], Awaitable[FakeInteraction]]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
+
+
+class Run:
+    """The latencies of one batch of interactions."""
+
+    def __init__(self, records: list[FakeInteraction], seconds: float):
+        self.records = records
+        self.seconds = seconds
+        self.ack = [r.ack_latency for r in records if r.ack_latency is not None]
+        self.read = [r.readable_latency for r in records if r.readable_latency is not None]
+
+    @property
+    def acked_in_time(self) -> float:
+        return sum(1 for a in self.ack if a < DEADLINE) / len(self.records)
+
+    def line(self, name: str) -> str:
+        rate = len(self.records) / self.seconds
+        return (f"{name:<10} {len(self.records):5d} interactions  {rate:7.1f}/s  "
+                f"ack p50/p95/p99 {pct(self.ack, 50):6.1f}/{pct(self.ack, 95):6.1f}/"
+                f"{pct(self.ack, 99):6.1f} ms  readable p50/p95/p99 {pct(self.read, 50):6.1f}/"
+                f"{pct(self.read, 95):6.1f}/{pct(self.read, 99):6.1f} ms  "
+                f"acked<3s {self.acked_in_time:.1%}")
+
+
+async def drive(fake: FakeDiscord, invoke: Invoke, users: list[int], per_user: int) -> Run:
+    """Every user at once, each waiting for its answer before sending the next command."""
+    records: list[FakeInteraction] = []
+
+    async def one_user(user: int) -> None:
+        for _ in range(per_user):
+            record = await invoke(fake, user)
+            records.append(record)
+            await record.readable(timeout=30)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_user(u) for u in users))
+    return Run(records, time.perf_counter() - started)
+
+
+async def drive_paced(fake: FakeDiscord, invoke: Invoke, users: list[int], total: int,
+                      rate: float) -> Run:
+    """Open loop: `total` commands at a fixed rate, the users in turn (steady state)."""
+    records: list[FakeInteraction] = []
+    started = time.perf_counter()
+    for n in range(total):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        records.append(await invoke(fake, users[n % len(users)]))
+    await asyncio.gather(*(r.readable(timeout=30) for r in records))
+    return Run(records, time.perf_counter() - started)
+
+
+async def points(fake: FakeDiscord, user: int) -> FakeInteraction:
+    return await fake.slash("points", user_id=user, username=f"u{user}")
+
+
+async def ping(fake: FakeDiscord, user: int) -> FakeInteraction:
+    return await fake.slash("ping", user_id=user, username=f"u{user}")
+
+
+async def bench_campusbot(users: list[int], per_user: int, rate: float,
+                          folder: Path) -> tuple[Run, Run, Run]:
+    async with FakeDiscord(guilds=GUILDS) as fake:
+        settings = Settings(
+            database=DatabaseSettings(url=f"sqlite+aiosqlite:///{folder}/bench.db"),
+            discord=DiscordSettings(enabled=True, token=fake.token,
+                                    api_base_url=fake.api_base_url, guild_ids=(GUILD_ID,)))
+        app = App(settings)
+        await app.start()
+        adapter = DiscordAdapter(app, guild_ready_timeout=0.05)
+        try:
+            await adapter.start()
+            await fake.wait_connected()
+            first = await drive(fake, points, users, 1)
+            await asyncio.sleep(0.5)  # let the first replies' language hints go out
+            steady = await drive_paced(fake, points, users, per_user * len(users), rate)
+            burst = await drive(fake, points, users, per_user)
+        finally:
+            await adapter.stop()
+            await app.close()
+    return first, steady, burst
+
+
+async def bench_bare(users: list[int], per_user: int, rate: float) -> tuple[Run, Run]:
+    async with FakeDiscord(guilds=GUILDS) as fake:
+        client = discord.Client(intents=discord.Intents.none(), guild_ready_timeout=0.05)
+        tree = app_commands.CommandTree(client)
+
+        @tree.command(name="ping", description="Answer at once.")
+        async def ping_command(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("pong", ephemeral=True)
+
+        async def setup_hook() -> None:
+            _shards, url, _limits = await client.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            tree.copy_global_to(guild=discord.Object(GUILD_ID))
+            await tree.sync(guild=discord.Object(GUILD_ID))
+
+        client.setup_hook = setup_hook  # type: ignore[method-assign]
+        Route.BASE = fake.api_base_url
+        await client.login(fake.token)
+        runner = asyncio.create_task(client.connect())
+        try:
+            await fake.wait_connected()
+            await drive(fake, ping, users, 1)
+            steady = await drive_paced(fake, ping, users, per_user * len(users), rate)
+            return steady, await drive(fake, ping, users, per_user)
+        finally:
+            await client.close()
+            await asyncio.wait({runner}, timeout=5)
+
+
+async def main(invocations: int, user_count: int, rate: float) -> int:
+    users = [FIRST_USER + n for n in range(user_count)]
+    per_user = max(1, invocations // user_count)
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            first, ours, our_burst = await bench_campusbot(users, per_user, rate, Path(folder))
+        bare, bare_burst = await bench_bare(users, per_user, rate)
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    print(first.line("first"))
+    print(ours.line("campusbot"))
+    print(bare.line("bare"))
+    print(our_burst.line("campus-max"), "(closed loop, all users at once: capacity)")
+    print(bare_burst.line("bare-max"), "(closed loop, all users at once: capacity)")
+    ack_ratio = pct(ours.ack, 99) / pct(bare.ack, 99)
+    read_ratio = pct(ours.read, 99) / pct(bare.read, 99)
+    acked = min(first.acked_in_time, ours.acked_in_time)
+    ok = acked == 1.0 and ack_ratio <= P99_RATIO and read_ratio <= P99_RATIO
+    print(f"RESULT invocations={len(ours.records)} users={user_count} "
+          f"offered={rate:.0f}/s max_rate={len(our_burst.records) / our_burst.seconds:.1f}/s "
+          f"ack_p50_ms={pct(ours.ack, 50):.1f} ack_p95_ms={pct(ours.ack, 95):.1f} "
+          f"ack_p99_ms={pct(ours.ack, 99):.1f} read_p99_ms={pct(ours.read, 99):.1f} "
+          f"bare_max_rate={len(bare_burst.records) / bare_burst.seconds:.1f}/s "
+          f"bare_ack_p99_ms={pct(bare.ack, 99):.1f} bare_read_p99_ms={pct(bare.read, 99):.1f} "
+          f"ack_p99_ratio={ack_ratio:.2f} read_p99_ratio={read_ratio:.2f} "
+          f"first_ack_p99_ms={pct(first.ack, 99):.1f} "
+          f"first_read_p99_ms={pct(first.read, 99):.1f} "
+          f"acked_within_3s={acked:.1%} ok={ok}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invocations", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="steady-state offered load, interactions per second")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("discord").setLevel(logging.ERROR)
+    raise SystemExit(asyncio.run(main(args.invocations, args.users, args.rate)))
