@@ -7,7 +7,9 @@ arguments by the spec, runs the handler, and is the single place where errors be
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot import actions, errors
@@ -107,6 +109,9 @@ class Dispatcher:
 
     @staticmethod
     def _raw(inv: Invocation, spec: CommandSpec) -> dict[str, str]:
+        if inv.reply_to is not None and not inv.named and not _starts_with_member(inv.text):
+            # `/award 7 thanks` as a reply to someone's message: the reply names the member.
+            spec = replace(spec, options=tuple(o for o in spec.options if o.kind != Kind.MEMBER))
         try:
             return dict(inv.named) if inv.named else assign(spec, inv.text)
         except errors.UsageError as exc:
@@ -163,3 +168,10 @@ class Dispatcher:
         t = ctx.t if ctx else self._fallback_translator(inv)
         spec = self.registry.get(exc.params.get("command") or "") if policy.show_usage else None
         return error_views.render(t, exc, spec, pressed=inv.action is not None)
+
+
+_MEMBER_WORD = re.compile(r"^\s*(@|<@|telegram:|discord:|console:|member=)")
+
+
+def _starts_with_member(text: str) -> bool:
+    return bool(_MEMBER_WORD.match(text))

@@ -1,0 +1,1 @@
+"""The Telegram adapter (python-telegram-bot): app.py wiring, parse.py, render.py."""

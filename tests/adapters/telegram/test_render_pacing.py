@@ -1,0 +1,59 @@
+"""Pure parts of the adapter: HTML rendering and splitting, pacing windows, command parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.telegram import render
+from adapters.telegram.menus import menu_languages
+from adapters.telegram.pacing import Window
+from adapters.telegram.parse import split_command
+from bot.reply import Reply, Span, Style, bold, link
+from tests.fakes.telegram_api import parse_html
+
+
+def test_every_span_is_escaped_and_styled() -> None:
+    spans = (Span("a < b & c"), bold("<i>"), link("x", 'https://e.com/?q="1"&r=2'),
+             link("bad", "javascript:alert(1)"), Span("`x`", Style.CODE))
+    [html] = render.chunks(spans)
+    plain, _ = parse_html(html)
+    assert plain == "a < b & c<i>xbad`x`"
+    assert 'href="https://e.com/?q=&quot;1&quot;&amp;r=2"' in html
+
+
+@pytest.mark.parametrize("line_len", [10, 999, 5000])
+def test_long_replies_split_under_the_limit_and_never_inside_a_tag(line_len: int) -> None:
+    spans: list[Span] = []
+    for n in range(60):
+        spans += [Span("\n") if spans else Span(""), bold(f"{n}:"), Span("é<&" * (line_len // 3))]
+    parts = render.chunks(tuple(spans))
+    assert len(parts) == (1 if line_len < 50 else len(parts)) and (line_len < 50 or len(parts) > 1)
+    total = ""
+    for part in parts:
+        plain, _ = parse_html(part)  # raises on a cut tag or bad escaping
+        assert render.units(plain) <= render.MAX_TEXT
+        total += plain
+    assert total.replace("\n", "") == "".join(s.text for s in spans).replace("\n", "")
+
+
+def test_group_error_keeps_the_first_line() -> None:
+    reply = Reply(spans=(bold("amount"), Span(" is missing."), Span("\n"), Span("Usage: …")))
+    assert render.first_line(reply).plain_text == "amount is missing."
+
+
+def test_window_spaces_bursts_and_obeys_pauses() -> None:
+    window = Window(limit=2, period=1.0)
+    slots = []
+    for _ in range(5):
+        at = window.earliest(10.0)
+        window.book(at)
+        slots.append(at)
+    assert slots == [10.0, 10.0, 11.0, 11.0, 12.0]
+    window.paused_until = 20.0
+    assert window.earliest(10.0) == 20.0
+
+
+def test_commands_and_menu_languages() -> None:
+    assert split_command("/award@campus_bot @bob 5 x y") == ("award", "@bob 5 x y")
+    assert split_command("/Points") == ("points", "")
+    assert menu_languages(["en", "zh_Hant", "zh_Hans"]) == {"en": "en", "zh": "zh_Hans"}
