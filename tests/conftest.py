@@ -73,20 +73,23 @@ def make_settings(url: str, organisers: tuple[str, ...] = ("console:boss",),
     return replace(settings, **sections)
 
 
-@pytest.fixture
-async def app(db_url, clock):
-    application = App(make_settings(db_url), clock=clock)
+async def started_app(url: str, clock: Clock):
+    application = App(make_settings(url), clock=clock)
     await application.start()
     yield application
     await application.close()
+
+
+@pytest.fixture
+async def app(db_url, clock):
+    async for application in started_app(db_url, clock):
+        yield application
 
 
 @pytest.fixture
 async def sqlite_app(sqlite_url, clock):
-    application = App(make_settings(sqlite_url), clock=clock)
-    await application.start()
-    yield application
-    await application.close()
+    async for application in started_app(sqlite_url, clock):
+        yield application
 
 
 def pytest_collection_modifyitems(config, items):
