@@ -78,6 +78,20 @@ class Deliverer:
         self.worker = worker
         self.member_id = member_id
         self.poll_seconds = poll_seconds
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Run the loop in the background until `stop()`; a second start is a no-op."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run_forever(), name=f"{self.platform}-outbox")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
     async def run_once(self, limit: int = 100) -> int:
         """Send what is due now; returns how many rows were handled."""
@@ -146,8 +160,7 @@ class Deliverer:
     async def _fallback(self, conn, row: repo.OutboxRow) -> str | None:
         if row.member_id is None:
             return None
-        member = await member_repo.get_member(conn, row.member_id)
-        accounts = await member_repo.accounts_of(conn, row.member_id)
+        member, accounts = await member_repo.notice_targets(conn, row.member_id)
         other = pick_account(accounts, member.last_platform if member else None,
                              exclude=self.platform)
         return other.platform if other else None
@@ -159,8 +172,7 @@ class Deliverer:
             return Recipient(None, None, row.chat_ref, settings.i18n.default_locale,
                              settings.time.default_timezone)
         async with self.services.db.read() as conn:
-            member = await member_repo.get_member(conn, row.member_id)
-            accounts = await member_repo.accounts_of(conn, row.member_id)
+            member, accounts = await member_repo.notice_targets(conn, row.member_id)
         mine = [a for a in accounts if a.platform == self.platform]
         if member is None or not mine:
             return None

@@ -101,7 +101,7 @@ class DiscordAdapter:
         self.synced: list[int | None] = []  # scopes PUT by this adapter (None = global)
         self._ready = asyncio.Event()
         self._runner: asyncio.Task | None = None
-        self._deliverer: asyncio.Task | None = None
+        self._deliverer: Deliverer | None = None
         self._hinted: set[str] = set()
 
     # -- life cycle -----------------------------------------------------------------------
@@ -154,10 +154,9 @@ class DiscordAdapter:
     def on_ready(self) -> None:
         self._ready.set()
         if self._deliverer is None:
-            deliverer = Deliverer(self.app.services, "discord", self.send,
-                                  worker=f"discord:{os.getpid()}:{id(self)}")
-            self._deliverer = asyncio.create_task(deliverer.run_forever(),
-                                                  name="discord-outbox")
+            self._deliverer = Deliverer(self.app.services, "discord", self.send,
+                                        worker=f"discord:{os.getpid()}:{id(self)}")
+            self._deliverer.start()
 
     async def wait(self) -> None:
         """Until the gateway task ends (it only ends on close or a fatal error)."""
@@ -166,9 +165,7 @@ class DiscordAdapter:
 
     async def stop(self) -> None:
         if self._deliverer is not None:
-            self._deliverer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._deliverer
+            await self._deliverer.stop()
             self._deliverer = None
         if self.client is not None:
             await self.client.close()

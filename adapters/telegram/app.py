@@ -10,7 +10,6 @@ exactly the same way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -75,7 +74,7 @@ class TelegramAdapter:
         self.chats = parse.ChatConfig.from_settings(self.settings)
         self.application = self.build()
         self._recent: dict[tuple, float] = {}
-        self._delivery: asyncio.Task | None = None
+        self._delivery: Deliverer | None = None
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -125,9 +124,9 @@ class TelegramAdapter:
             await self.stop()
             raise
         worker = f"telegram:{socket.gethostname()}:{os.getpid()}"
-        deliverer = Deliverer(self.app.services, "telegram", self.send, worker=worker,
-                              poll_seconds=self.delivery_poll_seconds)
-        self._delivery = asyncio.create_task(deliverer.run_forever(), name="telegram-outbox")
+        self._delivery = Deliverer(self.app.services, "telegram", self.send, worker=worker,
+                                   poll_seconds=self.delivery_poll_seconds)
+        self._delivery.start()
         log.info("telegram: @%s is %s", application.bot.username, self.settings.mode)
 
     async def _receive(self) -> None:
@@ -146,9 +145,7 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         if self._delivery is not None:
-            self._delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._delivery
+            await self._delivery.stop()
             self._delivery = None
         application = self.application
         if application.updater is not None and application.updater.running:

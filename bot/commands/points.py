@@ -50,8 +50,7 @@ async def history_page(ctx: Ctx, action: Action) -> Reply:
 
 async def _history_page(ctx: Ctx, member_id: int, page: int, who: MemberRow | None) -> Reply:
     size = ctx.services.settings.points.history_page_size
-    entries, pages = await ctx.services.ledger.history(member_id, page, size)
-    page = min(max(page, 1), pages)
+    entries, page, pages = await ctx.services.ledger.history(member_id, page, size)
     return views.history(ctx.t, entries, page, pages, member_id, who)
 
 

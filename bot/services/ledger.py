@@ -111,14 +111,15 @@ class LedgerService:
             rank = await repo.rank_all_time(conn, member.earned) if member.earned > 0 else None
         return Standing(member.balance, member.earned, rank)
 
-    async def history(self, member_id: int, page: int, size: int) -> tuple[list[Entry], int]:
-        """One page of entries, newest first, and how many pages there are."""
+    async def history(self, member_id: int, page: int,
+                      size: int) -> tuple[list[Entry], int, int]:
+        """One page of entries (newest first), the page number shown, and how many pages."""
         async with self.db.read() as conn:
             total = await repo.count_for(conn, member_id)
             pages = max(1, -(-total // size))
             page = min(max(page, 1), pages)
             entries = await repo.page(conn, member_id, (page - 1) * size, size)
-        return entries, pages
+        return entries, page, pages
 
     async def leaderboard(self, period: Period) -> list[Ranked]:
         """Top members by points earned in the period; spends don't lower a rank."""

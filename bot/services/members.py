@@ -109,9 +109,7 @@ class MemberService:
 
     def _caller(self, member: MemberRow, account: AccountRow, linked: list[AccountRow],
                 platform: str) -> Caller:
-        config_role = max((self._config_roles.get(a.account_id, Role.MEMBER) for a in linked),
-                          default=Role.MEMBER)
-        db_role = Role.from_code(member.role)
+        db_role, config_role = self.role_sources(member, linked)
         return Caller(
             member_id=member.id, account_id=account.id, platform=platform,
             role=max(db_role, config_role), db_role=db_role, config_role=config_role,

@@ -32,11 +32,7 @@ class Database:
         self._writer = self.engine.execution_options(**{_WRITE: True})
         # SQLite has one writer at a time anyway; queueing writers here instead of in SQLite's
         # busy handler keeps the event loop busy and the tail latency low.
-        self._write_lock = asyncio.Lock() if self.is_sqlite_url(url) else None
-
-    @staticmethod
-    def is_sqlite_url(url: str) -> bool:
-        return make_url(url).get_backend_name() == "sqlite"
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:

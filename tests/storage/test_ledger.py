@@ -54,7 +54,7 @@ async def test_refused_spend_leaves_nothing_behind(app):
     with pytest.raises(errors.InsufficientPoints) as info:
         await app.services.ledger.debit(carol, 6, kind="correction", reason=None, key="d")
     assert info.value.params == {"balance": 5, "amount": 6}
-    entries, _pages = await app.services.ledger.history(carol, 1, 10)
+    entries, _page, _pages = await app.services.ledger.history(carol, 1, 10)
     assert [e.amount for e in entries] == [5]
     assert await app.services.ledger.check_invariants() == []
 
