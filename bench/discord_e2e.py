@@ -2,8 +2,8 @@
 
 Why: Discord fails an interaction that is not acknowledged within 3 s, and users judge a bot by
 how soon they can read its answer. This measures both, for campusbot (real discord.py client,
-real core, SQLite) and for a bare discord.py bot whose one slash command answers at once, in
-the same process and run, so the ratio shows what campusbot itself costs.
+real core, SQLite) and for a bare discord.py bot whose one slash command answers at once,
+through the same fake in the same run, so the ratio shows what campusbot itself costs.
 
     python bench/discord_e2e.py [--invocations 1000] [--users 50]
 
@@ -12,6 +12,11 @@ first command of every user (the member is created then) is measured apart; stea
 starts after every user is warmed up. Ends with a `RESULT key=value …` line; exits 1 when a
 target is missed: 100 % acknowledged within 3 s, and campusbot's p99 within 1.5x the bare
 bot's for the acknowledgement and for the readable answer.
+
+The fake Discord and the simulated users run in a child process (bench/remote.py), one fresh
+fake per bot, and the bot under test alone in this one: Discord is not in the bot's process, so
+the fake's CPU (HTTP, JSON, gateway frames) and garbage (it records everything) must not be
+either. The latencies are taken in the child, from dispatch on the socket to the callback.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import discord
@@ -34,6 +40,7 @@ from discord.http import Route
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.discord.app import DiscordAdapter
+from bench.remote import Link, Remote
 from bot.app import App
 from bot.config import DatabaseSettings, DiscordSettings, Settings
 from tests.fakes.discord_api import FakeDiscord, FakeInteraction
@@ -53,26 +60,38 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
 
 
+@dataclass
 class Run:
-    """The latencies of one batch of interactions."""
+    """The latencies of one batch of interactions (plain data: it comes from the child)."""
 
-    def __init__(self, records: list[FakeInteraction], seconds: float):
-        self.records = records
-        self.seconds = seconds
-        self.ack = [r.ack_latency for r in records if r.ack_latency is not None]
-        self.read = [r.readable_latency for r in records if r.readable_latency is not None]
+    count: int
+    seconds: float
+    ack: list[float]
+    read: list[float]
+
+    @classmethod
+    def of(cls, records: list[FakeInteraction], seconds: float) -> Run:
+        return cls(len(records), seconds,
+                   [r.ack_latency for r in records if r.ack_latency is not None],
+                   [r.readable_latency for r in records if r.readable_latency is not None])
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
 
     @property
     def acked_in_time(self) -> float:
-        return sum(1 for a in self.ack if a < DEADLINE) / len(self.records)
+        return sum(1 for a in self.ack if a < DEADLINE) / self.count
 
     def line(self, name: str) -> str:
-        rate = len(self.records) / self.seconds
-        return (f"{name:<10} {len(self.records):5d} interactions  {rate:7.1f}/s  "
+        return (f"{name:<10} {self.count:5d} interactions  {self.rate:7.1f}/s  "
                 f"ack p50/p95/p99 {pct(self.ack, 50):6.1f}/{pct(self.ack, 95):6.1f}/"
                 f"{pct(self.ack, 99):6.1f} ms  readable p50/p95/p99 {pct(self.read, 50):6.1f}/"
                 f"{pct(self.read, 95):6.1f}/{pct(self.read, 99):6.1f} ms  "
                 f"acked<3s {self.acked_in_time:.1%}")
+
+
+# -- the fake Discord and the users (child process) ------------------------------------------
 
 
 async def drive(fake: FakeDiscord, invoke: Invoke, users: list[int], per_user: int) -> Run:
@@ -87,7 +106,7 @@ async def drive(fake: FakeDiscord, invoke: Invoke, users: list[int], per_user: i
 
     started = time.perf_counter()
     await asyncio.gather(*(one_user(u) for u in users))
-    return Run(records, time.perf_counter() - started)
+    return Run.of(records, time.perf_counter() - started)
 
 
 async def drive_paced(fake: FakeDiscord, invoke: Invoke, users: list[int], total: int,
@@ -101,7 +120,7 @@ async def drive_paced(fake: FakeDiscord, invoke: Invoke, users: list[int], total
             await asyncio.sleep(delay)
         records.append(await invoke(fake, users[n % len(users)]))
     await asyncio.gather(*(r.readable(timeout=30) for r in records))
-    return Run(records, time.perf_counter() - started)
+    return Run.of(records, time.perf_counter() - started)
 
 
 async def points(fake: FakeDiscord, user: int) -> FakeInteraction:
@@ -112,31 +131,52 @@ async def ping(fake: FakeDiscord, user: int) -> FakeInteraction:
     return await fake.slash("ping", user_id=user, username=f"u{user}")
 
 
+async def campusbot_users(link: Link, users: list[int], per_user: int, rate: float) -> None:
+    async with FakeDiscord(guilds=GUILDS) as fake:
+        await link.ready(token=fake.token, api_base_url=fake.api_base_url)
+        await fake.wait_connected()
+        first = await drive(fake, points, users, 1)
+        await asyncio.sleep(0.5)  # let the first replies' language hints go out
+        steady = await drive_paced(fake, points, users, per_user * len(users), rate)
+        burst = await drive(fake, points, users, per_user)
+        await link.done([asdict(first), asdict(steady), asdict(burst)])
+
+
+async def bare_users(link: Link, users: list[int], per_user: int, rate: float) -> None:
+    async with FakeDiscord(guilds=GUILDS) as fake:
+        await link.ready(token=fake.token, api_base_url=fake.api_base_url)
+        await fake.wait_connected()
+        await drive(fake, ping, users, 1)
+        steady = await drive_paced(fake, ping, users, per_user * len(users), rate)
+        burst = await drive(fake, ping, users, per_user)
+        await link.done([asdict(steady), asdict(burst)])
+
+
+# -- the bots (this process) -----------------------------------------------------------------
+
+
 async def bench_campusbot(users: list[int], per_user: int, rate: float,
                           folder: Path) -> tuple[Run, Run, Run]:
-    async with FakeDiscord(guilds=GUILDS) as fake:
+    async with Remote(campusbot_users, users=users, per_user=per_user, rate=rate) as remote:
         settings = Settings(
             database=DatabaseSettings(url=f"sqlite+aiosqlite:///{folder}/bench.db"),
-            discord=DiscordSettings(enabled=True, token=fake.token,
-                                    api_base_url=fake.api_base_url, guild_ids=(GUILD_ID,)))
+            discord=DiscordSettings(enabled=True, token=remote.info["token"],
+                                    api_base_url=remote.info["api_base_url"],
+                                    guild_ids=(GUILD_ID,)))
         app = App(settings)
         await app.start()
         adapter = DiscordAdapter(app, guild_ready_timeout=0.05)
         try:
-            await adapter.start()
-            await fake.wait_connected()
-            first = await drive(fake, points, users, 1)
-            await asyncio.sleep(0.5)  # let the first replies' language hints go out
-            steady = await drive_paced(fake, points, users, per_user * len(users), rate)
-            burst = await drive(fake, points, users, per_user)
+            await adapter.start()  # returns once the gateway session is READY
+            first, steady, burst = await remote.run()
         finally:
             await adapter.stop()
             await app.close()
-    return first, steady, burst
+    return Run(**first), Run(**steady), Run(**burst)
 
 
 async def bench_bare(users: list[int], per_user: int, rate: float) -> tuple[Run, Run]:
-    async with FakeDiscord(guilds=GUILDS) as fake:
+    async with Remote(bare_users, users=users, per_user=per_user, rate=rate) as remote:
         client = discord.Client(intents=discord.Intents.none(), guild_ready_timeout=0.05)
         tree = app_commands.CommandTree(client)
 
@@ -151,17 +191,23 @@ async def bench_bare(users: list[int], per_user: int, rate: float) -> tuple[Run,
             await tree.sync(guild=discord.Object(GUILD_ID))
 
         client.setup_hook = setup_hook  # type: ignore[method-assign]
-        Route.BASE = fake.api_base_url
-        await client.login(fake.token)
+        Route.BASE = remote.info["api_base_url"]
+        await client.login(remote.info["token"])
         runner = asyncio.create_task(client.connect())
         try:
-            await fake.wait_connected()
-            await drive(fake, ping, users, 1)
-            steady = await drive_paced(fake, ping, users, per_user * len(users), rate)
-            return steady, await drive(fake, ping, users, per_user)
+            ready = asyncio.create_task(client.wait_until_ready())
+            await asyncio.wait({ready, runner}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            if runner.done():
+                runner.result()  # re-raise why the gateway stopped
+                raise RuntimeError("bare bot: the gateway closed before the bot was ready")
+            if not client.is_ready():
+                raise RuntimeError("bare bot: no READY from the gateway within a minute")
+            steady, burst = await remote.run()
         finally:
             await client.close()
             await asyncio.wait({runner}, timeout=5)
+    return Run(**steady), Run(**burst)
 
 
 async def main(invocations: int, user_count: int, rate: float) -> int:
@@ -183,11 +229,11 @@ async def main(invocations: int, user_count: int, rate: float) -> int:
     read_ratio = pct(ours.read, 99) / pct(bare.read, 99)
     acked = min(first.acked_in_time, ours.acked_in_time)
     ok = acked == 1.0 and ack_ratio <= P99_RATIO and read_ratio <= P99_RATIO
-    print(f"RESULT invocations={len(ours.records)} users={user_count} "
-          f"offered={rate:.0f}/s max_rate={len(our_burst.records) / our_burst.seconds:.1f}/s "
+    print(f"RESULT invocations={ours.count} users={user_count} "
+          f"offered={rate:.0f}/s max_rate={our_burst.rate:.1f}/s "
           f"ack_p50_ms={pct(ours.ack, 50):.1f} ack_p95_ms={pct(ours.ack, 95):.1f} "
           f"ack_p99_ms={pct(ours.ack, 99):.1f} read_p99_ms={pct(ours.read, 99):.1f} "
-          f"bare_max_rate={len(bare_burst.records) / bare_burst.seconds:.1f}/s "
+          f"bare_max_rate={bare_burst.rate:.1f}/s "
           f"bare_ack_p99_ms={pct(bare.ack, 99):.1f} bare_read_p99_ms={pct(bare.read, 99):.1f} "
           f"ack_p99_ratio={ack_ratio:.2f} read_p99_ratio={read_ratio:.2f} "
           f"first_ack_p99_ms={pct(first.ack, 99):.1f} "

@@ -8,6 +8,10 @@ the update to the fake receiving the sendMessage. Both bots have the flood limit
 (campusbot: messages_per_second and the per-chat windows), so what is measured is the bot, not
 the pacing we deliberately add.
 
+The fake Bot API and the simulated users run in a child process (bench/remote.py), one fresh
+fake per bot, and the bot under test alone in this one: Telegram's servers are not in the bot's
+process, so the fake's CPU and garbage (it records every request) must not be either.
+
 Ends with one `RESULT key=value …` line; exits 1 when campusbot's throughput is under 70 % of
 the echo bot's, or when an invariant breaks (a message unanswered or answered twice, a wrong
 reply, a failed API call).
@@ -23,8 +27,8 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from telegram import Update
@@ -33,7 +37,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.telegram.app import TelegramAdapter
-from adapters.telegram.pacing import Limits
+from bench.remote import Link, Remote
 from bot.app import App
 from bot.config import DatabaseSettings, RolesSettings, Settings, TelegramSettings
 from tests.fakes.telegram_api import FakeTelegram
@@ -42,7 +46,6 @@ TOKEN = "123:BENCH"
 ORGANISER = 1001
 FIRST_USER = 20_000
 TARGET = 0.70
-UNLIMITED = Limits(per_second=1_000_000.0, private_burst=1_000_000, group_per_minute=1_000_000)
 
 
 @dataclass
@@ -64,6 +67,9 @@ class Run:
         return (f"{self.name:<22} {len(self.latencies):>5} msgs {self.rate:>8.1f} msg/s  "
                 f"p50 {self.pct(0.50):6.1f} ms  p95 {self.pct(0.95):6.1f} ms  "
                 f"p99 {self.pct(0.99):6.1f} ms  problems {len(self.problems)}")
+
+
+# -- the fake Bot API and the users (child process) ------------------------------------------
 
 
 async def drive(fake: FakeTelegram, name: str, text: str, users: list[int], per_user: int,
@@ -109,7 +115,43 @@ def add_users(fake: FakeTelegram, count: int) -> list[int]:
     return users
 
 
-# -- the echo bot --------------------------------------------------------------------------
+def urls(fake: FakeTelegram) -> dict[str, str]:
+    return {"base_url": fake.base_url, "base_file_url": fake.base_file_url}
+
+
+async def echo_users(link: Link, messages: int, users_count: int) -> None:
+    async with FakeTelegram(token=TOKEN) as fake:
+        users = add_users(fake, users_count)
+        await link.ready(**urls(fake))
+        run = await drive(fake, "echo (bare PTB)", "/points", users, messages // users_count,
+                          lambda r: r["plain_text"] == "/points")
+        await link.done([asdict(run)])
+
+
+async def campusbot_users(link: Link, messages: int, users_count: int) -> None:
+    async with FakeTelegram(token=TOKEN) as fake:
+        users = add_users(fake, users_count)
+        fake.add_user(ORGANISER, started=True)
+        await link.ready(**urls(fake))
+        # Warm-up, not measured: every member exists and ten of them have points, and their
+        # "you received points" notices are out (the outbox may send one a poll later, which
+        # would otherwise land in the measured run as an unexpected reply).
+        await drive(fake, "warm-up", "/start", users, 1, lambda r: True)
+        since = fake.mark()
+        for index, user_id in enumerate(users[:10]):
+            await drive(fake, "warm-up", f"/award @m{user_id} {index + 1} bench",
+                        [ORGANISER], 1, lambda r: True)
+        for user_id in users[:10]:
+            await fake.wait_for_message(chat_id=user_id, since=since, timeout=10)
+        per_user = messages // users_count
+        points = await drive(fake, "campusbot /points", "/points", users, per_user,
+                             lambda r: "Balance" in r["plain_text"])
+        board = await drive(fake, "campusbot /leaderboard", "/leaderboard", users, per_user,
+                            lambda r: "Leaderboard" in r["plain_text"])
+        await link.done([asdict(points), asdict(board)])
+
+
+# -- the echo bot (this process) -------------------------------------------------------------
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -117,65 +159,46 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run_echo(messages: int, users_count: int) -> Run:
-    async with FakeTelegram(token=TOKEN) as fake:
-        users = add_users(fake, users_count)
-        application = (Application.builder().token(TOKEN).base_url(fake.base_url)
-                       .base_file_url(fake.base_file_url).build())
+    async with Remote(echo_users, messages=messages, users_count=users_count) as remote:
+        application = (Application.builder().token(TOKEN).base_url(remote.info["base_url"])
+                       .base_file_url(remote.info["base_file_url"]).build())
         application.add_handler(MessageHandler(filters.TEXT, echo))
         async with application:
             await application.start()
             await application.updater.start_polling(poll_interval=0.0, timeout=10)
             try:
-                return await drive(fake, "echo (bare PTB)", "/points", users,
-                                   messages // users_count,
-                                   lambda r: r["plain_text"] == "/points")
+                (run,) = await remote.run()
             finally:
                 await application.updater.stop()
                 await application.stop()
+    return Run(**run)
 
 
-# -- campusbot -----------------------------------------------------------------------------
-
-
-async def with_campusbot(fake: FakeTelegram, folder: Path,
-                         body: Callable[[App], Awaitable[list[Run]]]) -> list[Run]:
-    settings = Settings(
-        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{folder}/bench.db"),
-        roles=RolesSettings(organisers=(f"telegram:{ORGANISER}",)),
-        telegram=TelegramSettings(enabled=True, token=TOKEN, base_url=fake.base_url,
-                                  base_file_url=fake.base_file_url,
-                                  messages_per_second=1_000_000.0),
-    )
-    app = App(settings)
-    await app.start()
-    adapter = TelegramAdapter(app, limits=UNLIMITED)
-    await adapter.start()
-    try:
-        return await body(app)
-    finally:
-        await adapter.stop()
-        await app.close()
+# -- campusbot (this process) ----------------------------------------------------------------
 
 
 async def run_campusbot(messages: int, users_count: int, folder: Path) -> list[Run]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        users = add_users(fake, users_count)
-        fake.add_user(ORGANISER, started=True)
-
-        async def body(app: App) -> list[Run]:
-            # Warm-up, not measured: every member exists and ten of them have points.
-            await drive(fake, "warm-up", "/start", users, 1, lambda r: True)
-            for index, user_id in enumerate(users[:10]):
-                await drive(fake, "warm-up", f"/award @m{user_id} {index + 1} bench",
-                            [ORGANISER], 1, lambda r: True)
-            per_user = messages // users_count
-            points = await drive(fake, "campusbot /points", "/points", users, per_user,
-                                 lambda r: "Balance" in r["plain_text"])
-            board = await drive(fake, "campusbot /leaderboard", "/leaderboard", users, per_user,
-                                lambda r: "Leaderboard" in r["plain_text"])
-            return [points, board]
-
-        return await with_campusbot(fake, folder, body)
+    async with Remote(campusbot_users, messages=messages, users_count=users_count) as remote:
+        settings = Settings(
+            database=DatabaseSettings(url=f"sqlite+aiosqlite:///{folder}/bench.db"),
+            roles=RolesSettings(organisers=(f"telegram:{ORGANISER}",)),
+            telegram=TelegramSettings(enabled=True, token=TOKEN,
+                                      base_url=remote.info["base_url"],
+                                      base_file_url=remote.info["base_file_url"],
+                                      messages_per_second=1_000_000.0,
+                                      private_chat_burst=1_000_000,
+                                      group_messages_per_minute=1_000_000),
+        )
+        app = App(settings)
+        await app.start()
+        adapter = TelegramAdapter(app)
+        await adapter.start()
+        try:
+            runs = await remote.run()
+        finally:
+            await adapter.stop()
+            await app.close()
+    return [Run(**run) for run in runs]
 
 
 async def main(messages: int, users_count: int) -> int:

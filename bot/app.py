@@ -83,7 +83,7 @@ class App:
             released = await outbox_repo.release_stale(conn, self.services.clock() - LEASE)
         if released:
             log.warning("released %d outbox rows claimed by a process that stopped", released)
-            self.services.notifier.wake.set()
+            self.services.notifier.wake()
         return released
 
     async def close(self) -> None:

@@ -64,6 +64,9 @@ class TelegramSettings:
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     messages_per_second: float = 30.0
+    private_chat_burst: int = 3
+    private_chat_period_seconds: float = 3.0
+    group_messages_per_minute: int = 20
     mode: str = "polling"
     webhook_listen: str = "0.0.0.0:8443"
     webhook_url: str = ""
@@ -293,6 +296,9 @@ def _check_telegram(t: TelegramSettings) -> list[str]:
         problems.append(f"telegram.mode: must be polling or webhook, not {t.mode!r}")
     if t.messages_per_second <= 0:
         problems.append("telegram.messages_per_second: must be above 0")
+    for key in ("private_chat_burst", "private_chat_period_seconds", "group_messages_per_minute"):
+        if getattr(t, key) <= 0:
+            problems.append(f"telegram.{key}: must be above 0")
     if t.enabled and not t.token:
         problems.append("telegram.token: telegram is enabled but CAMPUSBOT_TELEGRAM__TOKEN is "
                         "not set")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+STOP_GRACE = 15.0  # seconds stop() waits for the notice in hand (HTTP timeouts are shorter)
 
 
 class Status(enum.Enum):
@@ -79,19 +80,31 @@ class Deliverer:
         self.member_id = member_id
         self.poll_seconds = poll_seconds
         self._task: asyncio.Task | None = None
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
 
     def start(self) -> None:
         """Run the loop in the background until `stop()`; a second start is a no-op."""
         if self._task is None:
             self._task = asyncio.create_task(self.run_forever(), name=f"{self.platform}-outbox")
 
-    async def stop(self) -> None:
-        if self._task is None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Let the notice in hand finish, then end the loop. Cancelling it mid-transaction
+        would break the database connection (SQLAlchemy invalidates it, and on SQLite the
+        write lock stays held until the worker thread lets go), so cancel only after `grace`."""
+        task = self._task
+        if task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self._task = None
+        self._stopping = False
 
     async def run_once(self, limit: int = 100) -> int:
         """Send what is due now; returns how many rows were handled."""
@@ -100,6 +113,8 @@ class Deliverer:
             ids = await repo.due_ids(conn, self.platform, clock(), limit, self.member_id)
         handled = 0
         for row_id in ids:
+            if self._stopping:
+                break
             async with db.write() as conn:
                 row = await repo.claim(conn, row_id, self.worker, clock())
             if row is not None:
@@ -108,18 +123,27 @@ class Deliverer:
         return handled
 
     async def run_forever(self) -> None:
-        wake = self.services.notifier.wake
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("outbox delivery on %s failed; retrying shortly", self.platform)
-                handled = 0
-            if handled:
-                continue
-            wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.poll_seconds)
+        notifier = self.services.notifier
+        wake = self._wake = notifier.subscribe()
+        try:
+            while not self._stopping:
+                wake.clear()  # before looking: a wake-up during run_once is kept for the wait
+                try:
+                    handled = await self.run_once()
+                except Exception:
+                    log.exception("outbox delivery on %s failed; retrying shortly",
+                                  self.platform)
+                    handled = 0
+                if handled or self._stopping:
+                    continue
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that
+                # arrives just as the event is set (bpo-42130), and stop() would hang.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_seconds):
+                        await wake.wait()
+        finally:
+            notifier.unsubscribe(wake)
+            self._wake = None
 
     async def _deliver(self, row: repo.OutboxRow) -> None:
         db, clock = self.services.db, self.services.clock
@@ -151,7 +175,7 @@ class Deliverer:
             fallback = await self._fallback(conn, row)
             if fallback:
                 await repo.retry_later(conn, row.id, now, outcome.error, platform=fallback)
-                self.services.notifier.wake.set()
+                self.services.db.after_commit(conn, self.services.notifier.wake)
             else:
                 await repo.mark_failed(conn, row.id, f"unreachable: {outcome.error}")
         else:

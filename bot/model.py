@@ -95,4 +95,15 @@ class Invocation:
     named: dict[str, str] = field(default_factory=dict)
     action: str | None = None
     reply_to: Target | None = None
+    # Accounts the platform itself vouches for in this update (a Discord user option): the core
+    # may add them as members on first reference. The author of `reply_to` is vouched too.
+    # Ids typed as text never are, so nobody can conjure members out of made-up numbers.
     mentions: tuple[Target, ...] = ()
+
+    def vouched(self, target: Target) -> Target | None:
+        """The platform's own record of `target`, when the platform vouches for it."""
+        for known in (*self.mentions, self.reply_to):
+            if (known is not None and known.platform == target.platform
+                    and known.user_id is not None and known.user_id == target.user_id):
+                return known
+        return None

@@ -30,7 +30,6 @@ from bot.commands.spec import CommandSpec
 from bot.delivery import SENT, Deliverer, Outcome, Recipient, Status
 from bot.errors import StartupError
 from bot.i18n import translator
-from bot.model import Actor, Invocation, Platform
 from bot.reply import Reply
 from bot.storage import kv
 
@@ -206,13 +205,13 @@ class DiscordAdapter:
     async def on_command(self, interaction: discord.Interaction, spec: CommandSpec,
                          options: dict[str, Any]) -> None:
         inv = parse.command_invocation(interaction, spec.name, options, self.conf)
-        users = [v for v in options.values() if isinstance(v, discord.abc.User)]
-        await self._answer(interaction, self._run(inv, users), press=False,
+        await self._answer(interaction, self.app.dispatcher.handle(inv), press=False,
                            private=spec.private)
 
     async def on_press(self, interaction: discord.Interaction, payload_: str) -> None:
         inv = parse.press_invocation(interaction, payload_, self.conf)
-        await self._answer(interaction, self._run(inv, []), press=True, private=False)
+        await self._answer(interaction, self.app.dispatcher.handle(inv), press=True,
+                           private=False)
 
     async def on_any_interaction(self, interaction: discord.Interaction) -> None:
         """Answer a press nothing else claims (PLATFORM_FACTS: discord.py drops those)."""
@@ -234,20 +233,6 @@ class DiscordAdapter:
                 if getattr(item, "custom_id", None) == custom_id:
                     return True
         return False
-
-    async def _run(self, inv: Invocation, users: list[discord.abc.User]) -> Reply | None:
-        await self._know(users)
-        return await self.app.dispatcher.handle(inv)
-
-    async def _know(self, users: list[discord.abc.User]) -> None:
-        """A user option is a Discord account Discord vouches for: make sure the core knows it,
-        so `/award member:@someone` works before that person ever talked to the bot."""
-        for user in users:
-            if user.bot:
-                continue
-            await self.app.services.members.resolve(Actor(
-                Platform.DISCORD, str(user.id), username=user.name,
-                display_name=user.display_name))
 
     async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply | None],
                       *, press: bool, private: bool) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.config import DiscordSettings
-from bot.model import Actor, ChatKind, ChatRef, Invocation, Platform, Role
+from bot.model import Actor, ChatKind, ChatRef, Invocation, Platform, Role, Target
 
 
 def platform_role(user: discord.abc.User, settings: DiscordSettings) -> Role:
@@ -54,11 +54,20 @@ def option_text(value: Any) -> str:
     return str(value)
 
 
+def vouched_users(options: Mapping[str, Any]) -> tuple[Target, ...]:
+    """Users picked in user options exist: Discord resolved them. Bots are never members."""
+    return tuple(Target(Platform.DISCORD, str(value.id), username=value.name,
+                        display_name=value.display_name)
+                 for value in options.values()
+                 if isinstance(value, discord.abc.User) and not value.bot)
+
+
 def command_invocation(interaction: discord.Interaction, command: str,
                        options: Mapping[str, Any], settings: DiscordSettings) -> Invocation:
     named = {name: option_text(value) for name, value in options.items() if value is not None}
     return Invocation(actor_for(interaction, settings), chat_for(interaction),
-                      key=f"discord:{interaction.id}", command=command, named=named)
+                      key=f"discord:{interaction.id}", command=command, named=named,
+                      mentions=vouched_users(options))
 
 
 def press_invocation(interaction: discord.Interaction, payload: str,

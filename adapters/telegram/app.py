@@ -42,6 +42,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram import parse, render
+from adapters.telegram.http import AiohttpRequest
 from adapters.telegram.menus import set_menus
 from adapters.telegram.pacing import Limits, PaceArgs, Pacer, retry_seconds
 from bot.app import App
@@ -61,6 +62,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_NOTICE = 200  # answerCallbackQuery text: 0-200 characters
+SEND_CONNECTIONS = 32  # keep-alive connections to the Bot API for everything but getUpdates
 
 
 class TelegramAdapter:
@@ -68,7 +70,7 @@ class TelegramAdapter:
                  delivery_poll_seconds: float = 2.0):
         self.app = app
         self.settings = app.settings.telegram
-        self.limits = limits or Limits(per_second=self.settings.messages_per_second)
+        self.limits = limits or Limits.from_settings(self.settings)
         self.poll_timeout = poll_timeout
         self.delivery_poll_seconds = delivery_poll_seconds
         self.chats = parse.ChatConfig.from_settings(self.settings)
@@ -86,6 +88,8 @@ class TelegramAdapter:
             .token(self.settings.token)
             .base_url(self.settings.base_url)
             .base_file_url(self.settings.base_file_url)
+            .request(AiohttpRequest(connection_pool_size=SEND_CONNECTIONS))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .rate_limiter(Pacer(self.limits))
             # Independent updates run side by side; each is one short transaction in the core.
             .concurrent_updates(True)

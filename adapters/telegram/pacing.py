@@ -45,6 +45,14 @@ class PaceArgs(TypedDict, total=False):
 class Limits:
     """Flood limits; defaults follow `telegram.constants.FloodLimit` and the Bot FAQ."""
 
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        """The `[telegram]` keys: messages_per_second and the per-chat windows."""
+        return cls(per_second=settings.messages_per_second,
+                   private_burst=settings.private_chat_burst,
+                   private_period=settings.private_chat_period_seconds,
+                   group_per_minute=settings.group_messages_per_minute)
+
     per_second: float = 30.0  # all chats together ([telegram] messages_per_second)
     private_burst: int = 3  # "about one message per second" into one chat, short bursts allowed
     private_period: float = 3.0

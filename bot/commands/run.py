@@ -134,7 +134,8 @@ class Dispatcher:
             value = raw.get(opt.name)
             if value is None or not value.strip():
                 if opt.kind == Kind.MEMBER and inv.reply_to is not None:
-                    kwargs[opt.name] = await self.services.members.find(inv.reply_to)
+                    kwargs[opt.name] = await self.services.members.find(
+                        inv.reply_to, vouched=inv.reply_to)
                     continue
                 if opt.required:
                     raise errors.UsageError(command=spec.name, option=opt.name,
@@ -148,7 +149,7 @@ class Dispatcher:
                 exc.params.setdefault("command", spec.name)
                 raise
             if isinstance(typed, Target):
-                typed = await self.services.members.find(typed)
+                typed = await self.services.members.find(typed, vouched=inv.vouched(typed))
             kwargs[opt.name] = typed
         return kwargs
 

@@ -105,11 +105,10 @@ class LedgerService:
 
     async def standing(self, member_id: int) -> Standing:
         async with self.db.read() as conn:
-            member = await member_repo.get_member(conn, member_id)
-            if member is None:
-                raise errors.NotFound(what="member")
-            rank = await repo.rank_all_time(conn, member.earned) if member.earned > 0 else None
-        return Standing(member.balance, member.earned, rank)
+            row = await repo.standing(conn, member_id)
+        if row is None:
+            raise errors.NotFound(what="member")
+        return Standing(*row)
 
     async def history(self, member_id: int, page: int,
                       size: int) -> tuple[list[Entry], int, int]:

@@ -119,22 +119,34 @@ class MemberService:
 
     # -- other members ---------------------------------------------------------------------
 
-    async def find(self, target: Target) -> MemberRow:
-        """The member someone pointed at. The console creates `@NAME` on first reference; the
-        chat platforms only know accounts that have talked to the bot."""
-        async with self.db.write() as conn:
+    async def find(self, target: Target, vouched: Target | None = None) -> MemberRow:
+        """The member someone pointed at. A chat platform's account is known once it talked to
+        the bot, or when the platform vouches for it (`vouched`: a Discord user option, the
+        author of a replied-to message); the console creates `@NAME` on first reference.
+        Pointing at someone never changes their own record (name, last platform)."""
+        if target.platform == Platform.CONSOLE and target.username and vouched is None:
+            vouched = Target(Platform.CONSOLE, user_id=target.username, username=target.username,
+                             display_name=target.username)
+        async with self.db.read() as conn:
             account = await self._find_account(conn, target)
-            if account is None and target.platform == Platform.CONSOLE and target.username:
-                now = self.clock()
-                member_id = await repo.create_member(conn, now, target.username, Platform.CONSOLE)
-                await repo.insert_account(conn, platform=Platform.CONSOLE,
-                                          user_id=target.username, member_id=member_id,
-                                          username=target.username,
-                                          display_name=target.username, now=now)
-                account = await repo.get_account(conn, Platform.CONSOLE, target.username)
-            if account is None:
-                raise errors.MemberUnknown(who=_describe(target), platform=str(target.platform))
-            return await repo.get_member(conn, account.member_id)
+        if account is None and vouched is not None and vouched.user_id:
+            account = await self._add_account(vouched)
+        if account is None:
+            raise errors.MemberUnknown(who=_describe(target), platform=str(target.platform))
+        return await self.get(account.member_id)
+
+    async def _add_account(self, who: Target) -> AccountRow:
+        """A new member for an account the platform vouched for; race-safe (first one wins)."""
+        async with self.db.write() as conn:
+            account = await repo.get_account(conn, who.platform, who.user_id)
+            if account is not None:
+                return account
+            now, name = self.clock(), who.display_name or who.username
+            member_id = await repo.create_member(conn, now, name, who.platform)
+            await repo.insert_account(conn, platform=who.platform, user_id=who.user_id,
+                                      member_id=member_id, username=who.username,
+                                      display_name=name, now=now)
+            return await repo.get_account(conn, who.platform, who.user_id)
 
     async def _find_account(self, conn, target: Target) -> AccountRow | None:
         if target.user_id:

@@ -20,9 +20,26 @@ from bot.storage.members import AccountRow
 
 
 class Notifier:
+    """Queues notices and wakes the deliverers. Each deliverer has its own event: one shared
+    event cleared by the Telegram deliverer would swallow a wake-up meant for Discord's."""
+
     def __init__(self, db: Database):
         self.db = db
-        self.wake = asyncio.Event()
+        self._listeners: list[asyncio.Event] = []
+
+    def subscribe(self) -> asyncio.Event:
+        event = asyncio.Event()
+        self._listeners.append(event)
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        if event in self._listeners:
+            self._listeners.remove(event)
+
+    def wake(self) -> None:
+        """Something may be due now: every deliverer looks."""
+        for event in self._listeners:
+            event.set()
 
     async def to_member(self, conn: AsyncConnection, member_id: int, kind: str,
                         params: dict[str, Any], dedupe_key: str, now: datetime) -> bool:
@@ -38,7 +55,7 @@ class Notifier:
             conn, self.db.insert_ignore, platform=account.platform, kind=kind, params=params,
             dedupe_key=dedupe_key, now=now, member_id=member_id)
         if queued:
-            self.wake.set()
+            self.db.after_commit(conn, self.wake)
         return queued
 
     async def to_chat(self, conn: AsyncConnection, chat_ref: str, kind: str,
@@ -49,7 +66,7 @@ class Notifier:
             conn, self.db.insert_ignore, platform=platform, kind=kind, params=params,
             dedupe_key=dedupe_key, now=now, chat_ref=chat_ref, not_before=not_before)
         if queued:
-            self.wake.set()
+            self.db.after_commit(conn, self.wake)
         return queued
 
 

@@ -3,14 +3,17 @@
 `write()` is one transaction that takes the write lock up front: on SQLite a deferred BEGIN
 upgrades late and can fail with "database is locked" halfway through a command, so writes begin
 IMMEDIATE (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#pysqlite-serializable).
-`read()` is a plain deferred transaction for queries.
+`read()` is for queries. On SQLite it uses its own pool of autocommit connections: every
+statement sees the latest commit (WAL readers never wait for the writer), and no BEGIN or
+ROLLBACK is sent, because through aiosqlite each statement is a round trip to a worker thread and
+those trips, not SQLite, were most of a read's cost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _WRITE = "campusbot_write"
+_AFTER_COMMIT = "campusbot_after_commit"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -29,6 +33,7 @@ class Database:
         self.url = url
         self.engine = _make_engine(url, echo)
         self.dialect = self.engine.dialect.name
+        self._reader = _make_reader(self.engine, url, echo) if self.is_sqlite else self.engine
         self._writer = self.engine.execution_options(**{_WRITE: True})
         # SQLite has one writer at a time anyway; queueing writers here instead of in SQLite's
         # busy handler keeps the event loop busy and the tail latency low.
@@ -41,16 +46,31 @@ class Database:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One transaction for all of a command's writes: it commits whole or not at all."""
-        if self._write_lock is None:
-            async with self._writer.begin() as conn:
+        after: list[Callable[[], None]] = []
+        lock = self._write_lock or contextlib.nullcontext()
+        async with lock, self._writer.begin() as conn:
+            conn.info[_AFTER_COMMIT] = after
+            try:
                 yield conn
-            return
-        async with self._write_lock, self._writer.begin() as conn:
-            yield conn
+            finally:
+                del conn.info[_AFTER_COMMIT]
+        for callback in after:
+            callback()
+
+    @staticmethod
+    def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
+        """Run `callback` once `conn`'s write transaction has committed (never on rollback):
+        whoever is woken by it must find the rows already there."""
+        pending = conn.info.get(_AFTER_COMMIT)
+        if pending is None:
+            callback()  # not inside write(): nothing left to wait for
+        else:
+            pending.append(callback)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        """Queries only. On SQLite each statement stands alone (no snapshot across two)."""
+        async with self._reader.connect() as conn:
             yield conn
 
     def insert_ignore(self, table: sa.Table) -> Any:
@@ -59,6 +79,8 @@ class Database:
         return dialect_insert(table)
 
     async def dispose(self) -> None:
+        if self._reader is not self.engine:
+            await self._reader.dispose()
         await self.engine.dispose()
 
 
@@ -75,17 +97,30 @@ def _make_engine(url: str, echo: bool) -> AsyncEngine:
     return engine
 
 
+def _make_reader(writer: AsyncEngine, url: str, echo: bool) -> AsyncEngine:
+    """SQLite's read pool: autocommit, so neither BEGIN nor the ROLLBACK on return is sent."""
+    if writer.url.database in (None, "", ":memory:"):
+        return writer  # an in-memory database exists only on the writer's connection
+    engine = create_async_engine(url, echo=echo, isolation_level="AUTOCOMMIT",
+                                 skip_autocommit_rollback=True,
+                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection, _record) -> None:
+    # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection, _record):
-        # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn):

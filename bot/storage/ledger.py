@@ -98,17 +98,32 @@ async def count_for(conn: AsyncConnection, member_id: int) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
-async def rank_all_time(conn: AsyncConnection, earned: int) -> int:
-    """Competition rank: 1 + how many earned more (ties share a rank)."""
-    query = sa.select(sa.func.count()).select_from(members).where(members.c.earned > earned)
-    return (await conn.execute(query)).scalar_one() + 1
+_others = members.alias("others")
+_STANDING = sa.select(
+    members.c.balance, members.c.earned,
+    sa.case((members.c.earned > 0,
+             sa.select(sa.func.count()).select_from(_others)
+             .where(_others.c.earned > members.c.earned).scalar_subquery() + 1),
+            else_=None).label("rank"),
+).where(members.c.id == sa.bindparam("member_id"))
+
+
+async def standing(conn: AsyncConnection, member_id: int) -> tuple[int, int, int | None] | None:
+    """Balance, earned and all-time rank (none before the first point) in one indexed query,
+    because `/points` is the command members send most."""
+    row = (await conn.execute(_STANDING, {"member_id": member_id})).first()
+    return (row.balance, row.earned, row.rank) if row else None
+
+
+_TOP_ALL_TIME = (sa.select(members.c.id, members.c.display_name, members.c.earned)
+                 .where(members.c.earned > 0)
+                 .order_by(members.c.earned.desc(), members.c.id)
+                 .limit(sa.bindparam("limit", type_=sa.Integer, literal_execute=True)))
 
 
 async def top_all_time(conn: AsyncConnection, limit: int) -> list[tuple[int, str | None, int]]:
-    query = (sa.select(members.c.id, members.c.display_name, members.c.earned)
-             .where(members.c.earned > 0)
-             .order_by(members.c.earned.desc(), members.c.id).limit(limit))
-    return [(r.id, r.display_name, r.earned) for r in await conn.execute(query)]
+    rows = await conn.execute(_TOP_ALL_TIME, {"limit": limit})
+    return [(r.id, r.display_name, r.earned) for r in rows]
 
 
 async def top_since(conn: AsyncConnection, since: datetime,

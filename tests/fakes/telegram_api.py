@@ -378,7 +378,10 @@ def decode_form_value(name: str, value: str) -> Any:
 
 
 def decode_json_value(name: str, value: Any) -> Any:
-    """JSON bodies may still carry objects as JSON strings (Telegram accepts both)."""
+    """JSON bodies may still carry objects as JSON strings (Telegram accepts both), and chat
+    ids as numeric strings ("Integer or String")."""
+    if name in ("chat_id", "from_chat_id", "user_id") and isinstance(value, str):
+        return int(value) if value.lstrip("-").isdigit() else value
     if name in JSON_PARAMS and isinstance(value, str):
         try:
             return json.loads(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.delivery import SENT, Deliverer, Outcome, Status
 from bot.model import Actor, Platform
 from bot.storage import outbox
@@ -44,6 +46,63 @@ async def test_award_notice_goes_to_the_platform_used_last(app):
     # Running again sends nothing twice.
     await Deliverer(app.services, "discord", discord, "w2").run_once()
     assert len(discord.sent) == 1 and (await statuses(app)) == {"sent": 1}
+
+
+async def arrives(recorder: Recorder, count: int, seconds: float = 3.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if len(recorder.sent) >= count:
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_running_deliverers_send_at_once_not_at_the_next_poll(app):
+    """Both platforms' deliverers run side by side with a one-minute poll: each notice still
+    goes out as soon as its transaction commits, whichever platform it is for."""
+    member_id = await linked_member(app)
+    telegram, discord = Recorder(), Recorder()
+    running = [Deliverer(app.services, "telegram", telegram, "w1", poll_seconds=60),
+               Deliverer(app.services, "discord", discord, "w2", poll_seconds=60)]
+    for deliverer in running:
+        deliverer.start()
+    try:
+        await asyncio.sleep(0.1)  # both are idle, waiting
+        async with app.db.write() as conn:  # a command that still works after queueing
+            params = {"amount": 5, "reason": "", "balance": 5}
+            await app.services.notifier.to_member(conn, member_id, "points.awarded", params,
+                                                  dedupe_key="n1", now=app.services.clock())
+            await asyncio.sleep(0.3)
+            assert discord.sent == []  # not before the commit
+        assert await arrives(discord, 1) and telegram.sent == []
+        await app.services.members.resolve(Actor(Platform.TELEGRAM, "111", username="ann"))
+        for n in range(2, 5):
+            await app.services.ledger.credit(member_id, n, kind="award", reason=None,
+                                             key=f"k{n}")
+        assert await arrives(telegram, 3) and len(discord.sent) == 1
+    finally:
+        for deliverer in running:
+            await deliverer.stop()
+
+
+async def test_stopping_mid_send_finishes_the_notice_in_hand(app):
+    """A shutdown while a notice is on its way: it is sent once and recorded as sent, the
+    loop ends, and the database takes writes afterwards (nothing was cut off mid-transaction)."""
+    member_id = await linked_member(app)
+    started = asyncio.Event()
+
+    async def slow(recipient, reply):
+        started.set()
+        await asyncio.sleep(0.3)
+        return SENT
+
+    deliverer = Deliverer(app.services, "discord", slow, "w", poll_seconds=60)
+    deliverer.start()
+    await app.services.ledger.credit(member_id, 5, kind="award", reason=None, key="k1",
+                                     notice="points.awarded")
+    await asyncio.wait_for(started.wait(), 3)
+    await asyncio.wait_for(deliverer.stop(), 5)
+    assert (await statuses(app)) == {"sent": 1}
+    await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key="k2")
 
 
 async def test_closed_dms_reroute_to_the_other_platform(app):

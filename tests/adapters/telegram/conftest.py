@@ -9,7 +9,6 @@ from typing import Any
 import pytest_asyncio
 
 from adapters.telegram.app import TelegramAdapter
-from adapters.telegram.pacing import Limits
 from bot.app import App
 from bot.config import DatabaseSettings, RolesSettings, Settings, TelegramSettings
 from tests.fakes.telegram_api import DEFAULT_USER_ID, FakeTelegram
@@ -83,12 +82,13 @@ async def start_bot(fake: FakeTelegram, tmp_path) -> AsyncIterator[Starter]:
     async def start(paced: bool = False, **telegram: Any) -> Harness:
         """`paced=False` lifts the per-chat limits (tests send many messages into one chat
         quickly); the overall limit and 429 handling stay as in production."""
+        if not paced:
+            telegram = {"private_chat_burst": 1000, "group_messages_per_minute": 1000,
+                        **telegram}
         settings = make_settings(fake, tmp_path, **telegram)
         app = App(settings)
         await app.start()
-        limits = None if paced else Limits(per_second=settings.telegram.messages_per_second,
-                                           private_burst=1000, group_per_minute=1000)
-        adapter = TelegramAdapter(app, limits=limits, delivery_poll_seconds=0.2)
+        adapter = TelegramAdapter(app, delivery_poll_seconds=0.2)
         try:
             await adapter.start()
         except BaseException:

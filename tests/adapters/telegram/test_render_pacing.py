@@ -6,8 +6,9 @@ import pytest
 
 from adapters.telegram import render
 from adapters.telegram.menus import menu_languages
-from adapters.telegram.pacing import Window
+from adapters.telegram.pacing import Limits, Pacer, Window
 from adapters.telegram.parse import split_command
+from bot.config import TelegramSettings
 from bot.reply import Reply, Span, Style, bold, link
 from tests.fakes.telegram_api import parse_html
 
@@ -51,6 +52,16 @@ def test_window_spaces_bursts_and_obeys_pauses() -> None:
     assert slots == [10.0, 10.0, 11.0, 11.0, 12.0]
     window.paused_until = 20.0
     assert window.earliest(10.0) == 20.0
+
+
+def test_pacer_windows_come_from_telegram_settings() -> None:
+    settings = TelegramSettings(messages_per_second=50, private_chat_burst=4,
+                                private_chat_period_seconds=2, group_messages_per_minute=7)
+    pacer = Pacer(Limits.from_settings(settings))
+    group, private = pacer._chat_window("-1001"), pacer._chat_window("42")
+    assert (group.limit, group.period) == (7, 60.0)
+    assert (private.limit, private.period) == (4, 2)
+    assert (pacer.overall.limit, pacer.overall.period) == (50, 1.0)
 
 
 def test_commands_and_menu_languages() -> None:

@@ -143,6 +143,23 @@ async def test_group_cooldown_gives_one_reply(start_bot) -> None:
     assert "Leaderboard" in other["plain_text"]
 
 
+async def test_pacing_per_chat_comes_from_config(start_bot) -> None:
+    """`private_chat_burst` messages go at once, the next waits for the window, and another
+    chat is not held up meanwhile."""
+    bot = await start_bot(paced=True, private_chat_burst=2, private_chat_period_seconds=0.8)
+    for _ in range(3):
+        bot.fake.message("/help", user_id=BOB)
+    other = await bot.say("/help", user_id=CAROL)
+    for _ in range(100):
+        if len(bot.fake.messages_to(BOB)) == 3:
+            break
+        await asyncio.sleep(0.05)
+    first, second, third = (m["at"] for m in bot.fake.messages_to(BOB))
+    assert second - first < 0.3  # the burst
+    assert third - first >= 0.75  # the third waited for the window
+    assert other["at"] < third
+
+
 async def test_anonymous_admin_is_not_trusted(bot: Harness) -> None:
     await meet(bot, BOB)
     since = bot.fake.mark()
