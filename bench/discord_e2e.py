@@ -13,10 +13,11 @@ starts after every user is warmed up. Ends with a `RESULT key=value …` line; e
 target is missed: 100 % acknowledged within 3 s, and campusbot's p99 within 1.5x the bare
 bot's for the acknowledgement and for the readable answer.
 
-The fake Discord and the simulated users run in a child process (bench/remote.py), one fresh
-fake per bot, and the bot under test alone in this one: Discord is not in the bot's process, so
-the fake's CPU (HTTP, JSON, gateway frames) and garbage (it records everything) must not be
-either. The latencies are taken in the child, from dispatch on the socket to the callback.
+Each bot runs in a fresh process of its own; the fake Discord and the simulated users run in a
+child process of that (bench/remote.py), one fresh fake per bot. Discord is not in the bot's
+process, so the fake's CPU (HTTP, JSON, gateway frames) and garbage (it records everything)
+must not be either. The latencies are taken in the child, from dispatch on the socket to the
+callback.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -210,16 +213,30 @@ async def bench_bare(users: list[int], per_user: int, rate: float) -> tuple[Run,
     return Run(**steady), Run(**burst)
 
 
+def _run_bot(name: str, *args) -> tuple[Run, ...]:
+    """In a fresh process: one bot, from a clean heap, with nothing left of the other."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("discord").setLevel(logging.ERROR)
+    if name == "campusbot":
+        *rest, folder = args
+        return asyncio.run(bench_campusbot(*rest, Path(folder)))
+    return asyncio.run(bench_bare(*args))
+
+
+async def isolated(name: str, *args) -> tuple[Run, ...]:
+    """Each bot runs in its own process, so neither pays for what the other left behind (a
+    bot measured second in a shared process inherited the first one's heap and threads)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, _run_bot, name, *args)
+
+
 async def main(invocations: int, user_count: int, rate: float) -> int:
     users = [FIRST_USER + n for n in range(user_count)]
     per_user = max(1, invocations // user_count)
-    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            first, ours, our_burst = await bench_campusbot(users, per_user, rate, Path(folder))
-        bare, bare_burst = await bench_bare(users, per_user, rate)
-    finally:
-        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    with tempfile.TemporaryDirectory() as folder:
+        first, ours, our_burst = await isolated("campusbot", users, per_user, rate, folder)
+    bare, bare_burst = await isolated("bare", users, per_user, rate)
     print(first.line("first"))
     print(ours.line("campusbot"))
     print(bare.line("bare"))

@@ -236,10 +236,19 @@ class DiscordAdapter:
 
     async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply | None],
                       *, press: bool, private: bool) -> None:
-        task = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=self.fast_answer)
-        deferred = None if done else await self._defer(interaction, press, private)
-        reply = await task
+        # A timer, not a task per interaction: most answers are ready long before it fires.
+        deferral: asyncio.Future[bool | None] | None = None
+
+        def defer_now() -> None:
+            nonlocal deferral
+            deferral = asyncio.ensure_future(self._defer(interaction, press, private))
+
+        timer = asyncio.get_running_loop().call_later(self.fast_answer, defer_now)
+        try:
+            reply = await work
+        finally:
+            timer.cancel()
+        deferred = await deferral if deferral is not None else None
         if reply is None:
             return
         try:

@@ -47,9 +47,13 @@ def chat_for(interaction: discord.Interaction) -> ChatRef:
                    locale=None if in_dm else guild_locale)
 
 
+# discord.abc.User is a runtime-checkable Protocol, slow in isinstance; options hold these.
+_USERS = (discord.User, discord.Member)
+
+
 def option_text(value: Any) -> str:
     """One option value as the text the core parses: users become `discord:<id>`."""
-    if isinstance(value, discord.abc.User):
+    if isinstance(value, _USERS):
         return f"discord:{value.id}"
     return str(value)
 
@@ -59,7 +63,7 @@ def vouched_users(options: Mapping[str, Any]) -> tuple[Target, ...]:
     return tuple(Target(Platform.DISCORD, str(value.id), username=value.name,
                         display_name=value.display_name)
                  for value in options.values()
-                 if isinstance(value, discord.abc.User) and not value.bot)
+                 if isinstance(value, _USERS) and not value.bot)
 
 
 def command_invocation(interaction: discord.Interaction, command: str,

@@ -107,6 +107,9 @@ def _tokens(spans: tuple[Span, ...]) -> list[str]:
 
 def split_content(spans: tuple[Span, ...], limit: int = LIMIT) -> list[str]:
     """Pack rendered tokens into messages under `limit`, breaking between tokens only."""
+    if _fits(spans, limit):  # the usual short reply: no need to cut it into tokens
+        whole = "".join(render_span(span) for span in spans).strip("\n")
+        return [whole] if whole.strip() else []
     chunks: list[str] = []
     current = ""
     for token in _tokens(spans):
@@ -116,6 +119,12 @@ def split_content(spans: tuple[Span, ...], limit: int = LIMIT) -> list[str]:
         current += token
     chunks.append(current)
     return [chunk.strip("\n") for chunk in chunks if chunk.strip()]
+
+
+def _fits(spans: tuple[Span, ...], limit: int) -> bool:
+    """Escaping at most doubles a character; a link adds its URL and six characters."""
+    size = sum(2 * len(span.text) + (len(span.url) + 6 if span.url else 0) for span in spans)
+    return size <= limit
 
 
 def build_view(buttons: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:

@@ -92,20 +92,34 @@ def _make_engine(url: str, echo: bool) -> AsyncEngine:
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(_one_trip(url), echo=echo,
+                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _install_sqlite_hooks(engine)
     return engine
 
 
 def _make_reader(writer: AsyncEngine, url: str, echo: bool) -> AsyncEngine:
-    """SQLite's read pool: autocommit, so neither BEGIN nor the ROLLBACK on return is sent."""
+    """SQLite's read pool: autocommit, so neither BEGIN nor the ROLLBACK on return is sent,
+    and its statements run on the event loop's thread (sqlite_driver.InlineCursor)."""
     if writer.url.database in (None, "", ":memory:"):
         return writer  # an in-memory database exists only on the writer's connection
-    engine = create_async_engine(url, echo=echo, isolation_level="AUTOCOMMIT",
+    from bot.storage.sqlite_driver import INLINE
+
+    engine = create_async_engine(_one_trip(url), echo=echo, isolation_level="AUTOCOMMIT",
                                  skip_autocommit_rollback=True,
-                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, INLINE: True})
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine
+
+
+def _one_trip(url: str) -> sa.URL:
+    """`sqlite+aiosqlite` runs on bot.storage.sqlite_driver (one thread trip a statement)."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        from bot.storage import sqlite_driver
+
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+    return parsed
 
 
 def _on_sqlite_connect(dbapi_connection, _record) -> None:
