@@ -66,11 +66,11 @@ SEND_CONNECTIONS = 32  # keep-alive connections to the Bot API for everything bu
 
 
 class TelegramAdapter:
-    def __init__(self, app: App, *, limits: Limits | None = None, poll_timeout: int = 10,
+    def __init__(self, app: App, *, poll_timeout: int = 10,
                  delivery_poll_seconds: float = 2.0):
         self.app = app
         self.settings = app.settings.telegram
-        self.limits = limits or Limits.from_settings(self.settings)
+        self.limits = Limits.from_settings(self.settings)
         self.poll_timeout = poll_timeout
         self.delivery_poll_seconds = delivery_poll_seconds
         self.chats = parse.ChatConfig.from_settings(self.settings)

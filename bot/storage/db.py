@@ -23,6 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.storage import sqlite_driver
+
 _WRITE = "campusbot_write"
 _AFTER_COMMIT = "campusbot_after_commit"
 BUSY_TIMEOUT_MS = 10_000
@@ -103,11 +105,10 @@ def _make_reader(writer: AsyncEngine, url: str, echo: bool) -> AsyncEngine:
     and its statements run on the event loop's thread (sqlite_driver.InlineCursor)."""
     if writer.url.database in (None, "", ":memory:"):
         return writer  # an in-memory database exists only on the writer's connection
-    from bot.storage.sqlite_driver import INLINE
-
     engine = create_async_engine(_one_trip(url), echo=echo, isolation_level="AUTOCOMMIT",
                                  skip_autocommit_rollback=True,
-                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, INLINE: True})
+                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                               sqlite_driver.INLINE: True})
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine
 
@@ -116,8 +117,6 @@ def _one_trip(url: str) -> sa.URL:
     """`sqlite+aiosqlite` runs on bot.storage.sqlite_driver (one thread trip a statement)."""
     parsed = make_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
-        from bot.storage import sqlite_driver
-
         parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     return parsed
 

@@ -19,7 +19,6 @@ from discord.http import Route
 
 from adapters.discord.app import DiscordAdapter
 from adapters.telegram.app import TelegramAdapter
-from adapters.telegram.pacing import Limits
 from bot.app import App
 from bot.config import (
     DatabaseSettings,
@@ -117,19 +116,18 @@ async def both(tmp_path) -> AsyncIterator[Both]:
             database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/both.db"),
             roles=RolesSettings(organisers=(f"telegram:{TG_ORGANISER}",
                                             f"discord:{DC_ORGANISER}")),
+            # As the Telegram tests do: no per-chat pacing (many messages into one chat).
             telegram=TelegramSettings(enabled=True, token=tg.token, base_url=tg.base_url,
-                                      base_file_url=tg.base_file_url),
+                                      base_file_url=tg.base_file_url, private_chat_burst=1000,
+                                      group_messages_per_minute=1000),
             discord=DiscordSettings(enabled=True, token=DISCORD_TOKEN,
                                     api_base_url=dc.api_base_url, guild_ids=(GUILD_ID,),
                                     organiser_role_ids=(ORGANISER_ROLE,)),
         )
         app = App(settings)
         await app.start()
-        # As the Telegram tests do: no per-chat pacing (many messages into one chat quickly),
-        # and the outbox polled often; the Discord adapter's outbox keeps its own default.
-        telegram = TelegramAdapter(app, limits=Limits(per_second=30.0, private_burst=1000,
-                                                      group_per_minute=1000),
-                                   delivery_poll_seconds=0.2)
+        # The Telegram outbox polled often, as in the Telegram tests; Discord's keeps its default.
+        telegram = TelegramAdapter(app, delivery_poll_seconds=0.2)
         discord = DiscordAdapter(app, guild_ready_timeout=QUICK_READY)
         started: list[TelegramAdapter | DiscordAdapter] = []
         try:
