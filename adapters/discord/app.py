@@ -59,6 +59,7 @@ def intents() -> discord.Intents:
     chosen.guilds = True
     return chosen
 
+NO_COMMANDS = schema_hash([])  # the stored digest of an empty command list
 
 class CampusClient(discord.AutoShardedClient):
     """AutoShardedClient in every case: without `shard_count` it asks GET /gateway/bot how many
@@ -183,12 +184,13 @@ class DiscordAdapter:
         assert client is not None
         tree = client.tree
         scopes = [discord.Object(g) for g in self.conf.guild_ids] or [None]
+        if self.conf.guild_ids:
+            await self._clear_global_commands(force)
         for scope in scopes:
             if scope is not None:
                 tree.copy_global_to(guild=scope)
             digest = schema_hash(await payload(tree, scope))
-            key = (f"discord:commands:{client.application_id}:{self.conf.api_base_url}:"
-                   f"{scope.id if scope else 'global'}")
+            key = self._sync_key(scope.id if scope else "global")
             async with self.app.db.read() as conn:
                 stored = await kv.get(conn, key)
             if stored == digest and not force:
@@ -199,6 +201,26 @@ class DiscordAdapter:
             self.synced.append(scope.id if scope else None)
             log.info("synced %d slash commands to %s", len(tree.get_commands(guild=scope)),
                      f"guild {scope.id}" if scope else "all servers")
+
+    def _sync_key(self, scope: int | str) -> str:
+        client = self.client
+        assert client is not None
+        return f"discord:commands:{client.application_id}:{self.conf.api_base_url}:{scope}"
+
+    async def _clear_global_commands(self, force: bool) -> None:
+        """Guild mode after a global deployment: the old global commands would show twice in
+        the picker (and answer in DMs), so they are replaced by an empty list, once."""
+        client = self.client
+        assert client is not None
+        key = self._sync_key("global")
+        async with self.app.db.read() as conn:
+            stored = await kv.get(conn, key)
+        if stored in (None, NO_COMMANDS) and not force:
+            return
+        await client.http.bulk_upsert_global_commands(client.application_id, [])
+        async with self.app.db.write() as conn:
+            await kv.put(conn, key, NO_COMMANDS, self.app.services.clock())
+        log.info("removed the global slash commands: this bot now uses guild commands")
 
     # -- interactions ----------------------------------------------------------------------
 

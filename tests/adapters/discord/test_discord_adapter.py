@@ -74,8 +74,8 @@ async def test_sync_only_when_the_schema_changed(fake, app, start_adapter):
     await first.stop()
     second = await start_adapter()
     assert fake.sync_count == 1 and second.synced == []
-    await sync_now(app)  # `campusbot discord-sync` forces one
-    assert fake.sync_count == 2
+    await sync_now(app)  # `campusbot discord-sync` forces one (and empties the global list)
+    assert fake.sync_count == 3 and fake.commands(None) == []
 
 
 async def test_global_sync_lets_member_commands_work_in_dms(tmp_path, fake):
@@ -92,6 +92,25 @@ async def test_global_sync_lets_member_commands_work_in_dms(tmp_path, fake):
     finally:
         await adapter.stop()
         await core.close()
+
+
+async def test_moving_to_guild_commands_removes_the_old_global_ones(tmp_path, fake):
+    """A bot first deployed globally, then given guild_ids: its commands must not show twice
+    in the picker, so the global list is emptied, once."""
+    for guild_ids in ((), (GUILD_ID,), (GUILD_ID,)):
+        core = App(make_settings(tmp_path, fake, guild_ids=guild_ids))
+        await core.start()
+        adapter = DiscordAdapter(core, guild_ready_timeout=QUICK_READY)
+        try:
+            syncs = fake.sync_count
+            await adapter.start()
+            if guild_ids:
+                assert fake.commands(None) == []
+                assert "points" in {c["name"] for c in fake.commands(GUILD_ID)}
+        finally:
+            await adapter.stop()
+            await core.close()
+    assert fake.sync_count == syncs  # the third start changed nothing
 
 
 # -- every command -----------------------------------------------------------------------------
