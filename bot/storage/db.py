@@ -35,7 +35,7 @@ class Database:
         self.url = url
         self.engine = _make_engine(url, echo)
         self.dialect = self.engine.dialect.name
-        self._reader = _make_reader(self.engine, url, echo) if self.is_sqlite else self.engine
+        self._inline = _make_inline_reader(self.engine, echo) if self.is_sqlite else None
         self._writer = self.engine.execution_options(**{_WRITE: True})
         # SQLite has one writer at a time anyway; queueing writers here instead of in SQLite's
         # busy handler keeps the event loop busy and the tail latency low.
@@ -72,8 +72,12 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """Queries only. On SQLite each statement stands alone (no snapshot across two)."""
-        async with self._reader.connect() as conn:
-            yield conn
+        if self._inline is None:
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        with self._inline.connect() as conn:
+            yield InlineReads(conn)  # type: ignore[misc]
 
     def insert_ignore(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT DO NOTHING, the idempotent insert both backends understand."""
@@ -81,8 +85,8 @@ class Database:
         return dialect_insert(table)
 
     async def dispose(self) -> None:
-        if self._reader is not self.engine:
-            await self._reader.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
         await self.engine.dispose()
 
 
@@ -100,16 +104,39 @@ def _make_engine(url: str, echo: bool) -> AsyncEngine:
     return engine
 
 
-def _make_reader(writer: AsyncEngine, url: str, echo: bool) -> AsyncEngine:
-    """SQLite's read pool: autocommit, so neither BEGIN nor the ROLLBACK on return is sent,
-    and its statements run on the event loop's thread (sqlite_driver.InlineCursor)."""
-    if writer.url.database in (None, "", ":memory:"):
-        return writer  # an in-memory database exists only on the writer's connection
-    engine = create_async_engine(_one_trip(url), echo=echo, isolation_level="AUTOCOMMIT",
-                                 skip_autocommit_rollback=True,
-                                 connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
-                                               sqlite_driver.INLINE: True})
-    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+class InlineReads:
+    """The `conn` of `Database.read()` on SQLite: the repositories' `await conn.execute(…)`,
+    run at once on a plain sqlite3 connection in the event loop's thread.
+
+    Why: a WAL reader never waits for a lock and our reads are indexed lookups of microseconds,
+    while the asyncio path around one (a thread hand-off, greenlets, an async pool) cost ten
+    times the query. Rows are fetched whole (prebuffer_rows), so no statement stays open and
+    holds an old snapshot."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sa.Connection):
+        self._conn = conn.execution_options(prebuffer_rows=True)
+
+    async def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult:
+        return self._conn.execute(statement, parameters)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> sa.CursorResult:
+        return self._conn.exec_driver_sql(statement, parameters)
+
+
+def _make_inline_reader(writer: AsyncEngine, echo: bool) -> sa.Engine | None:
+    """One autocommit sqlite3 connection for the loop's thread (SingletonThreadPool): there is
+    no transaction to begin or roll back, and a statement never yields, so readers never wait
+    for each other."""
+    database = writer.url.database
+    if database in (None, "", ":memory:"):
+        return None  # an in-memory database exists only on the writer's connection
+    engine = sa.create_engine(
+        sa.URL.create("sqlite", database=database), echo=echo, isolation_level="AUTOCOMMIT",
+        skip_autocommit_rollback=True, poolclass=sa.pool.SingletonThreadPool,
+        pool_reset_on_return=None, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _on_sqlite_connect)
     return engine
 
 

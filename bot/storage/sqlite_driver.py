@@ -4,8 +4,8 @@ aiosqlite runs each call on its own thread and hands the result back through the
 SQLAlchemy's adapter makes four such trips per statement (open a cursor, execute, fetch all,
 close), and on a 2-core machine the trips, not SQLite, were most of a read's cost: `/points`
 took ~0.3 ms of hand-offs for a 20 µs query. This cursor does the four steps in one function on
-that thread, and the read pool's cursor skips the thread altogether (see InlineCursor).
-Everything else (connections, transactions, errors, types) is SQLAlchemy's own.
+that thread. Everything else (connections, transactions, errors, types) is SQLAlchemy's own.
+Reads don't come here at all: see bot.storage.db.InlineReads.
 
 Used for `sqlite+aiosqlite://` URLs (bot.storage.db maps them here); tied to SQLAlchemy 2.1's
 asyncio connector, which pyproject pins.
@@ -28,7 +28,6 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 DRIVER = "campusbot_aiosqlite"
-INLINE = "campusbot_inline"  # connect_args key: statements run on the event loop's thread
 
 
 def _run(conn: sqlite3.Connection, many: bool, sql: str, params: Any) -> tuple:
@@ -101,38 +100,16 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
-class InlineCursor(OneTripCursor):
-    """Runs the statement on the event loop's own thread: for the read pool only, where a
-    statement is an indexed lookup of microseconds and a WAL reader never waits for a lock,
-    while the hand-off to a thread and back costs ~0.2 ms."""
-
-    __slots__ = ()
-
-    async def _trip(self, many: bool, operation: Any, parameters: Any) -> None:
-        self._keep(_run(self._connection._conn, many, operation, parameters))
-
-
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
 
 
-class InlineConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-    _cursor_cls = InlineCursor
-
-
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        """`inline=True` (connect_args) makes a read connection whose statements run on the
-        calling thread; sqlite3 must then allow use from a thread other than its creator's."""
-        inline = kw.pop(INLINE, False)
-        if inline:
-            kw["check_same_thread"] = False
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True
-        adapted = InlineConnection if inline else OneTripConnection
-        return adapted(self, await_(connection))
+        return OneTripConnection(self, await_(connection))
 
 
 class OneTripDialect(SQLiteDialect_aiosqlite):
