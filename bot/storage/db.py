@@ -3,10 +3,10 @@
 `write()` is one transaction that takes the write lock up front: on SQLite a deferred BEGIN
 upgrades late and can fail with "database is locked" halfway through a command, so writes begin
 IMMEDIATE (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#pysqlite-serializable).
-`read()` is for queries. On SQLite it uses its own pool of autocommit connections: every
-statement sees the latest commit (WAL readers never wait for the writer), and no BEGIN or
-ROLLBACK is sent, because through aiosqlite each statement is a round trip to a worker thread and
-those trips, not SQLite, were most of a read's cost.
+`read()` is for queries. On SQLite it runs them at once on an autocommit sqlite3 connection in
+the event loop's thread (InlineReads): every statement sees the latest commit (WAL readers never
+wait for the writer), and none pays for a round trip to aiosqlite's worker thread, which cost
+more than the query itself.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def _make_inline_reader(writer: AsyncEngine, echo: bool) -> sa.Engine | None:
     if database in (None, "", ":memory:"):
         return None  # an in-memory database exists only on the writer's connection
     engine = sa.create_engine(
-        sa.URL.create("sqlite", database=database), echo=echo, isolation_level="AUTOCOMMIT",
+        writer.url.set(drivername="sqlite"), echo=echo, isolation_level="AUTOCOMMIT",
         skip_autocommit_rollback=True, poolclass=sa.pool.SingletonThreadPool,
         pool_reset_on_return=None, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _on_sqlite_connect)
