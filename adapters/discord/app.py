@@ -27,7 +27,7 @@ from adapters.discord.translator import CatalogTranslator
 from adapters.discord.tree import build_tree, payload, schema_hash
 from bot.app import App
 from bot.commands.spec import CommandSpec
-from bot.delivery import SENT, Deliverer, Outcome, Recipient, Status
+from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
 from bot.errors import StartupError
 from bot.i18n import translator
 from bot.reply import Reply
@@ -103,6 +103,7 @@ class DiscordAdapter:
         self._runner: asyncio.Task | None = None
         self._deliverer: Deliverer | None = None
         self._hinted: set[str] = set()
+        self._answering: set[asyncio.Task] = set()
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -164,6 +165,10 @@ class DiscordAdapter:
             await self._runner
 
     async def stop(self) -> None:
+        """Let interactions being answered finish (their writes must not be cut off), stop
+        the outbox, then close the gateway."""
+        if self._answering:
+            await asyncio.wait(set(self._answering), timeout=STOP_GRACE)
         if self._deliverer is not None:
             await self._deliverer.stop()
             self._deliverer = None
@@ -258,6 +263,16 @@ class DiscordAdapter:
 
     async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply | None],
                       *, press: bool, private: bool) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._answering.add(task)
+        try:
+            await self._answer_now(interaction, work, press=press, private=private)
+        finally:
+            self._answering.discard(task)
+
+    async def _answer_now(self, interaction: discord.Interaction,
+                          work: Awaitable[Reply | None], *, press: bool, private: bool) -> None:
         # A timer, not a task per interaction: most answers are ready long before it fires.
         deferral: asyncio.Future[bool | None] | None = None
 
