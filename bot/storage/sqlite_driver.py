@@ -81,9 +81,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         async with self._adapt_connection._execute_mutex:
             aio = self._connection
             result = await aio._execute(_run, aio._conn, many, operation, parameters)
-        self._keep(result)
-
-    def _keep(self, result: tuple) -> None:
         self._description, rows, self._rowcount, self._lastrowid = result
         self._rows = collections.deque(rows)
 
