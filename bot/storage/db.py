@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.storage import sqlite_driver
+from bot.storage.prepared import Prepared
 
 _WRITE = "campusbot_write"
 _AFTER_COMMIT = "campusbot_after_commit"
@@ -69,15 +71,11 @@ class Database:
         else:
             pending.append(callback)
 
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """Queries only. On SQLite each statement stands alone (no snapshot across two)."""
         if self._inline is None:
-            async with self.engine.connect() as conn:
-                yield conn
-            return
-        with self._inline.connect() as conn:
-            yield InlineReads(conn)  # type: ignore[misc]
+            return self.engine.connect()
+        return self._inline  # type: ignore[return-value]
 
     def insert_ignore(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT DO NOTHING, the idempotent insert both backends understand."""
@@ -86,7 +84,7 @@ class Database:
 
     async def dispose(self) -> None:
         if self._inline is not None:
-            self._inline.dispose()
+            self._inline.close()
         await self.engine.dispose()
 
 
@@ -110,23 +108,61 @@ class InlineReads:
 
     Why: a WAL reader never waits for a lock and our reads are indexed lookups of microseconds,
     while the asyncio path around one (a thread hand-off, greenlets, an async pool) cost ten
-    times the query. Rows are fetched whole (prebuffer_rows), so no statement stays open and
-    holds an old snapshot."""
+    times the query. Each thread keeps one autocommit connection open (checking one out of the
+    pool for every read cost more than the read); rows are fetched whole (prebuffer_rows), so
+    no statement stays open and holds an old snapshot. `run_compiled` is the fast path of
+    bot.storage.prepared."""
 
-    __slots__ = ("_conn",)
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._local = threading.local()
+        self._generation = 0  # bumped by close(): every thread's connection is then stale
 
-    def __init__(self, conn: sa.Connection):
-        self._conn = conn.execution_options(prebuffer_rows=True)
+    async def __aenter__(self) -> InlineReads:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    def _connection(self) -> sa.Connection:
+        kept = getattr(self._local, "kept", None)
+        if kept is not None and kept[0] == self._generation and not kept[1].invalidated:
+            return kept[1]
+        conn = self.engine.connect().execution_options(prebuffer_rows=True)
+        self._local.kept = (self._generation, conn)
+        return conn
 
     async def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult:
-        return self._conn.execute(statement, parameters)
+        return self._connection().execute(statement, parameters)
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> sa.CursorResult:
-        return self._conn.exec_driver_sql(statement, parameters)
+        return self._connection().exec_driver_sql(statement, parameters)
+
+    def run_compiled(self, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple] | None:
+        if self.engine.echo:
+            return None  # let SQLAlchemy log the statement
+        plan = prepared.plan(self.dialect)
+        raw = self._connection().connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(plan.sql, plan.values(values))
+            return plan.rows(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self._generation += 1
+        kept = getattr(self._local, "kept", None)
+        if kept is not None:
+            kept[1].close()
+            self._local.kept = None
+        self.engine.dispose()
 
 
-def _make_inline_reader(writer: AsyncEngine, echo: bool) -> sa.Engine | None:
-    """One autocommit sqlite3 connection for the loop's thread (SingletonThreadPool): there is
+def _make_inline_reader(writer: AsyncEngine, echo: bool) -> InlineReads | None:
+    """Autocommit sqlite3 connections for the loop's thread (SingletonThreadPool): there is
     no transaction to begin or roll back, and a statement never yields, so readers never wait
     for each other."""
     database = writer.url.database
@@ -137,7 +173,7 @@ def _make_inline_reader(writer: AsyncEngine, echo: bool) -> sa.Engine | None:
         skip_autocommit_rollback=True, poolclass=sa.pool.SingletonThreadPool,
         pool_reset_on_return=None, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _on_sqlite_connect)
-    return engine
+    return InlineReads(engine)
 
 
 def _one_trip(url: str) -> sa.URL:

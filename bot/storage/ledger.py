@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.prepared import Prepared
 from bot.storage.schema import ledger, members
 
 # Kinds that move points without counting as "earned" for ranks: spending and its refunds.
@@ -99,31 +100,29 @@ async def count_for(conn: AsyncConnection, member_id: int) -> int:
 
 
 _others = members.alias("others")
-_STANDING = sa.select(
+_STANDING = Prepared(sa.select(
     members.c.balance, members.c.earned,
     sa.case((members.c.earned > 0,
              sa.select(sa.func.count()).select_from(_others)
              .where(_others.c.earned > members.c.earned).scalar_subquery() + 1),
             else_=None).label("rank"),
-).where(members.c.id == sa.bindparam("member_id"))
+).where(members.c.id == sa.bindparam("member_id")))
 
 
 async def standing(conn: AsyncConnection, member_id: int) -> tuple[int, int, int | None] | None:
     """Balance, earned and all-time rank (none before the first point) in one indexed query,
     because `/points` is the command members send most."""
-    row = (await conn.execute(_STANDING, {"member_id": member_id})).first()
-    return (row.balance, row.earned, row.rank) if row else None
+    return await _STANDING.first(conn, member_id=member_id)  # type: ignore[return-value]
 
 
-_TOP_ALL_TIME = (sa.select(members.c.id, members.c.display_name, members.c.earned)
-                 .where(members.c.earned > 0)
-                 .order_by(members.c.earned.desc(), members.c.id)
-                 .limit(sa.bindparam("limit", type_=sa.Integer, literal_execute=True)))
+_TOP_ALL_TIME = Prepared(sa.select(members.c.id, members.c.display_name, members.c.earned)
+                         .where(members.c.earned > 0)
+                         .order_by(members.c.earned.desc(), members.c.id)
+                         .limit(sa.bindparam("limit", type_=sa.Integer)))
 
 
 async def top_all_time(conn: AsyncConnection, limit: int) -> list[tuple[int, str | None, int]]:
-    rows = await conn.execute(_TOP_ALL_TIME, {"limit": limit})
-    return [(r.id, r.display_name, r.earned) for r in rows]
+    return await _TOP_ALL_TIME.all(conn, limit=limit)  # type: ignore[return-value]
 
 
 async def top_since(conn: AsyncConnection, since: datetime,
