@@ -57,6 +57,12 @@ def negotiate(tag: str | None, enabled: Sequence[str]) -> str | None:
     """Map a platform hint (`zh-CN`, `pt-BR`, `en-US`, `zh_Hant`) to an enabled locale, or None."""
     if not tag:
         return None
+    return _negotiate(tag, tuple(enabled))
+
+
+@lru_cache(maxsize=256)
+def _negotiate(tag: str, enabled: tuple[str, ...]) -> str | None:
+    """Every update negotiates its sender's hint; the hints are a few dozen tags."""
     key = tag.strip().replace("-", "_").lower()
     if not key:
         return None

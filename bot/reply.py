@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import string
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 
 class Style(enum.StrEnum):
@@ -122,11 +123,10 @@ def fill(template: str, **values: str | Span | int) -> list[Span]:
     A placeholder the translation lost is simply absent; one it invented is kept literally, so a
     broken catalog shows odd text rather than crashing a reply.
     """
-    spans: list[Span] = []
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError:  # a stray brace in a translation: show it as written
+    parts = _parse(template)
+    if parts is None:  # a stray brace in a translation: show it as written
         return [Span(template)]
+    spans: list[Span] = []
     for literal, name, _spec, _conv in parts:
         if literal:
             spans.append(Span(literal))
@@ -138,6 +138,15 @@ def fill(template: str, **values: str | Span | int) -> list[Span]:
         else:
             spans.append(Span("{" + name + "}"))
     return spans
+
+
+@lru_cache(maxsize=1024)
+def _parse(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...] | None:
+    """Templates come from the catalogs, so there are few of them: parse each once."""
+    try:
+        return tuple(string.Formatter().parse(template))
+    except ValueError:
+        return None
 
 
 def text_reply(text: str, **kwargs) -> Reply:

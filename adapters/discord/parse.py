@@ -20,10 +20,13 @@ def platform_role(user: discord.abc.User, settings: DiscordSettings) -> Role:
 
     A Discord role gives its rights on Discord only: it is per update, never stored.
     """
-    roles = {role.id for role in getattr(user, "roles", ())}
-    if roles & set(settings.organiser_role_ids):
+    get_role = getattr(user, "get_role", None)  # a Member; a User (in a DM) has no roles
+    if get_role is None:
+        return Role.MEMBER
+    # get_role is a lookup in the member's sorted role ids; `roles` would build a sorted list.
+    if any(get_role(role_id) for role_id in settings.organiser_role_ids):
         return Role.ORGANISER
-    if roles & set(settings.ambassador_role_ids):
+    if any(get_role(role_id) for role_id in settings.ambassador_role_ids):
         return Role.AMBASSADOR
     return Role.MEMBER
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import discord
@@ -71,8 +72,10 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=ACTION_TE
         await interaction.client.handle_button(interaction, self.action)  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=4096)
 def escape(text: str) -> str:
-    """Discord markdown and mention escaping of a literal."""
+    """Discord markdown and mention escaping of a literal. Cached: most spans are catalog
+    strings and numbers that every reply repeats, and each escape is two regex passes."""
     return escape_mentions(escape_markdown(text))
 
 

@@ -84,6 +84,8 @@ class MemberService:
     def _with_actor_roles(self, caller: Caller, actor: Actor) -> Caller:
         role = max(caller.db_role, caller.config_role, actor.platform_role,
                    actor.trusted_role or Role.MEMBER)
+        if role == caller.role and actor.platform_role == caller.platform_role:
+            return caller  # the usual case: no copy on every update
         return replace(caller, role=role, platform_role=actor.platform_role)
 
     async def _load_or_create(self, actor: Actor) -> Caller:
