@@ -18,20 +18,28 @@ child process of that (bench/remote.py), one fresh fake per bot. Discord is not 
 process, so the fake's CPU (HTTP, JSON, gateway frames) and garbage (it records everything)
 must not be either. The latencies are taken in the child, from dispatch on the socket to the
 callback.
+
+Both bots are up at once and take turns (`Turns`): campusbot's first commands, the bare bot's
+warm-up, then the steady state in alternating blocks (campusbot, bare, campusbot, …), then
+each one's capacity run. The machine's speed drifts by tens of percent over a minute (other
+tenants, frequency); alternating short blocks puts both bots in the same stretches of it, so
+the ratio measures the bots and not the minute each one happened to run in.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import discord
@@ -54,6 +62,8 @@ GUILDS = [{"id": GUILD_ID, "name": "Campus", "channels": [{"id": 5001, "name": "
 FIRST_USER = 700_000
 DEADLINE = 3.0
 P99_RATIO = 1.5
+BLOCKS = 10  # steady-state blocks per bot, alternating between the two
+TURN_TIMEOUT = 300.0  # a turn never takes this long unless the other side died
 
 Invoke = Callable[[FakeDiscord, int], Awaitable[FakeInteraction]]
 
@@ -78,6 +88,11 @@ class Run:
                    [r.ack_latency for r in records if r.ack_latency is not None],
                    [r.readable_latency for r in records if r.readable_latency is not None])
 
+    @classmethod
+    def merge(cls, runs: list[Run]) -> Run:
+        return cls(sum(r.count for r in runs), sum(r.seconds for r in runs),
+                   [a for r in runs for a in r.ack], [a for r in runs for a in r.read])
+
     @property
     def rate(self) -> float:
         return self.count / self.seconds
@@ -92,6 +107,35 @@ class Run:
                 f"{pct(self.ack, 99):6.1f} ms  readable p50/p95/p99 {pct(self.read, 50):6.1f}/"
                 f"{pct(self.read, 95):6.1f}/{pct(self.read, 99):6.1f} ms  "
                 f"acked<3s {self.acked_in_time:.1%}")
+
+
+# -- taking turns ----------------------------------------------------------------------------
+
+
+class Turns:
+    """Whose users drive their bot now. Created in the parent and handed to both children
+    while they are spawned (multiprocessing semaphores travel only that way)."""
+
+    NAMES = ("campusbot", "bare")
+
+    def __init__(self, context: multiprocessing.context.BaseContext):
+        self._mine = {"campusbot": context.Semaphore(1), "bare": context.Semaphore(0)}
+        self._both_up = context.Barrier(2)
+
+    async def together(self) -> None:
+        """Both sides wait here: nobody starts before both bots are up, and nobody stops its
+        bot (a burst of CPU) while the other one is still being measured."""
+        await asyncio.to_thread(self._both_up.wait, TURN_TIMEOUT)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, name: str):
+        if not await asyncio.to_thread(self._mine[name].acquire, True, TURN_TIMEOUT):
+            raise TimeoutError(f"{name}: the other bot never handed over its turn")
+        try:
+            yield
+        finally:
+            other = next(n for n in self.NAMES if n != name)
+            self._mine[other].release()
 
 
 # -- the fake Discord and the users (child process) ------------------------------------------
@@ -122,7 +166,8 @@ async def drive_paced(fake: FakeDiscord, invoke: Invoke, users: list[int], total
         if delay > 0:
             await asyncio.sleep(delay)
         records.append(await invoke(fake, users[n % len(users)]))
-    await asyncio.gather(*(r.readable(timeout=30) for r in records))
+    for record in records:  # one by one: a gather of them all would stall the loop (and the
+        await record.readable(timeout=30)  # timing of the last answers) while it is set up
     return Run.of(records, time.perf_counter() - started)
 
 
@@ -134,33 +179,56 @@ async def ping(fake: FakeDiscord, user: int) -> FakeInteraction:
     return await fake.slash("ping", user_id=user, username=f"u{user}")
 
 
-async def campusbot_users(link: Link, users: list[int], per_user: int, rate: float) -> None:
+async def steady_blocks(name: str, turns: Turns, fake: FakeDiscord, invoke: Invoke,
+                        users: list[int], total: int, rate: float) -> Run:
+    blocks = []
+    for block in range(BLOCKS):
+        async with turns.turn(name):
+            size = total // BLOCKS + (1 if block < total % BLOCKS else 0)
+            blocks.append(await drive_paced(fake, invoke, users, size, rate))
+    return Run.merge(blocks)
+
+
+async def campusbot_users(link: Link, users: list[int], per_user: int, rate: float,
+                          turns: Turns) -> None:
     async with FakeDiscord(guilds=GUILDS) as fake:
         await link.ready(token=fake.token, api_base_url=fake.api_base_url)
         await fake.wait_connected()
-        first = await drive(fake, points, users, 1)
-        await asyncio.sleep(0.5)  # let the first replies' language hints go out
-        steady = await drive_paced(fake, points, users, per_user * len(users), rate)
-        burst = await drive(fake, points, users, per_user)
+        await turns.together()
+        async with turns.turn("campusbot"):
+            first = await drive(fake, points, users, 1)
+            await asyncio.sleep(0.5)  # let the first replies' language hints go out
+        steady = await steady_blocks("campusbot", turns, fake, points, users,
+                                     per_user * len(users), rate)
+        async with turns.turn("campusbot"):
+            burst = await drive(fake, points, users, per_user)
+        await turns.together()
         await link.done([asdict(first), asdict(steady), asdict(burst)])
 
 
-async def bare_users(link: Link, users: list[int], per_user: int, rate: float) -> None:
+async def bare_users(link: Link, users: list[int], per_user: int, rate: float,
+                     turns: Turns) -> None:
     async with FakeDiscord(guilds=GUILDS) as fake:
         await link.ready(token=fake.token, api_base_url=fake.api_base_url)
         await fake.wait_connected()
-        await drive(fake, ping, users, 1)
-        steady = await drive_paced(fake, ping, users, per_user * len(users), rate)
-        burst = await drive(fake, ping, users, per_user)
+        await turns.together()
+        async with turns.turn("bare"):
+            await drive(fake, ping, users, 1)
+        steady = await steady_blocks("bare", turns, fake, ping, users, per_user * len(users),
+                                     rate)
+        async with turns.turn("bare"):
+            burst = await drive(fake, ping, users, per_user)
+        await turns.together()
         await link.done([asdict(steady), asdict(burst)])
 
 
 # -- the bots (this process) -----------------------------------------------------------------
 
 
-async def bench_campusbot(users: list[int], per_user: int, rate: float,
+async def bench_campusbot(users: list[int], per_user: int, rate: float, turns: Turns,
                           folder: Path) -> tuple[Run, Run, Run]:
-    async with Remote(campusbot_users, users=users, per_user=per_user, rate=rate) as remote:
+    async with Remote(campusbot_users, users=users, per_user=per_user, rate=rate,
+                      turns=turns) as remote:
         settings = Settings(
             database=DatabaseSettings(url=f"sqlite+aiosqlite:///{folder}/bench.db"),
             discord=DiscordSettings(enabled=True, token=remote.info["token"],
@@ -178,8 +246,10 @@ async def bench_campusbot(users: list[int], per_user: int, rate: float,
     return Run(**first), Run(**steady), Run(**burst)
 
 
-async def bench_bare(users: list[int], per_user: int, rate: float) -> tuple[Run, Run]:
-    async with Remote(bare_users, users=users, per_user=per_user, rate=rate) as remote:
+async def bench_bare(users: list[int], per_user: int, rate: float,
+                     turns: Turns) -> tuple[Run, Run]:
+    async with Remote(bare_users, users=users, per_user=per_user, rate=rate,
+                      turns=turns) as remote:
         client = discord.Client(intents=discord.Intents.none(), guild_ready_timeout=0.05)
         tree = app_commands.CommandTree(client)
 
@@ -213,30 +283,55 @@ async def bench_bare(users: list[int], per_user: int, rate: float) -> tuple[Run,
     return Run(**steady), Run(**burst)
 
 
-def _run_bot(name: str, *args) -> tuple[Run, ...]:
+def _run_bot(conn: Connection, name: str, *args) -> None:
     """In a fresh process: one bot, from a clean heap, with nothing left of the other."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("discord").setLevel(logging.ERROR)
-    if name == "campusbot":
-        *rest, folder = args
-        return asyncio.run(bench_campusbot(*rest, Path(folder)))
-    return asyncio.run(bench_bare(*args))
+    try:
+        if name == "campusbot":
+            *rest, folder = args
+            runs = asyncio.run(bench_campusbot(*rest, Path(folder)))
+        else:
+            runs = asyncio.run(bench_bare(*args))
+        conn.send(("result", [asdict(run) for run in runs]))
+    except BaseException as exc:
+        conn.send(("error", "".join(traceback.format_exception(exc))))
+        raise SystemExit(1) from None
+    finally:
+        conn.close()
 
 
-async def isolated(name: str, *args) -> tuple[Run, ...]:
+async def isolated(context: multiprocessing.context.BaseContext, name: str,
+                   *args) -> tuple[Run, ...]:
     """Each bot runs in its own process, so neither pays for what the other left behind (a
     bot measured second in a shared process inherited the first one's heap and threads)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return await asyncio.get_running_loop().run_in_executor(pool, _run_bot, name, *args)
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_run_bot, args=(theirs, name, *args), name=f"bench-{name}")
+    process.start()
+    theirs.close()
+    try:
+        tag, value = await asyncio.to_thread(ours.recv)
+    except EOFError:
+        raise RuntimeError(f"{name}: the benchmark process died "
+                           f"(exit code {process.exitcode})") from None
+    finally:
+        await asyncio.to_thread(process.join, 30)
+        if process.is_alive():
+            process.kill()
+    if tag == "error":
+        raise RuntimeError(f"{name} failed:\n{value}")
+    return tuple(Run(**run) for run in value)
 
 
 async def main(invocations: int, user_count: int, rate: float) -> int:
     users = [FIRST_USER + n for n in range(user_count)]
     per_user = max(1, invocations // user_count)
+    context = multiprocessing.get_context("spawn")
+    turns = Turns(context)
     with tempfile.TemporaryDirectory() as folder:
-        first, ours, our_burst = await isolated("campusbot", users, per_user, rate, folder)
-    bare, bare_burst = await isolated("bare", users, per_user, rate)
+        (first, ours, our_burst), (bare, bare_burst) = await asyncio.gather(
+            isolated(context, "campusbot", users, per_user, rate, turns, folder),
+            isolated(context, "bare", users, per_user, rate, turns))
     print(first.line("first"))
     print(ours.line("campusbot"))
     print(bare.line("bare"))

@@ -126,6 +126,7 @@ class DiscordAdapter:
             self._runner = asyncio.create_task(self.client.connect(reconnect=True),
                                                name="discord-gateway")
             await self._wait_ready()
+            self.app.settle()
 
     async def _wait_ready(self) -> None:
         ready = asyncio.create_task(self._ready.wait())

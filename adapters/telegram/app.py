@@ -131,6 +131,7 @@ class TelegramAdapter:
         self._delivery = Deliverer(self.app.services, "telegram", self.send, worker=worker,
                                    poll_seconds=self.delivery_poll_seconds)
         self._delivery.start()
+        self.app.settle()
         log.info("telegram: @%s is %s", application.bot.username, self.settings.mode)
 
     async def _receive(self) -> None:
