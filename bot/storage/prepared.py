@@ -14,17 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-
-
-class RawReads(Protocol):
-    """What a fast reader offers (bot.storage.db.InlineReads)."""
-
-    def run_compiled(self, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple] | None:
-        """Rows as tuples, or None when this reader can't take the fast path."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +64,8 @@ class Prepared:
         return plan
 
     async def all(self, conn: Any, **params: Any) -> list[tuple]:
+        """`conn` is what `Database.read()` gave: an InlineReads offers `run_compiled` (it
+        answers None when it wants SQLAlchemy to run the statement after all)."""
         fast = getattr(conn, "run_compiled", None)
         rows = fast(self, params) if fast is not None else None
         if rows is not None:
@@ -78,6 +73,7 @@ class Prepared:
         return [tuple(row) for row in await conn.execute(self.statement, params)]
 
     async def first(self, conn: Any, **params: Any) -> tuple | None:
+        """The first row, for statements that select one row (by a key)."""
         rows = await self.all(conn, **params)
         return rows[0] if rows else None
 
