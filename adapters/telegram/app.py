@@ -44,9 +44,9 @@ from telegram.ext import (
 from adapters.telegram import parse, render
 from adapters.telegram.http import AiohttpRequest
 from adapters.telegram.menus import set_menus
-from adapters.telegram.pacing import Limits, PaceArgs, Pacer, retry_seconds
+from adapters.telegram.pacing import Limits, PaceArgs, Pacer, Unsent, retry_seconds
 from bot.app import App
-from bot.delivery import SENT, Deliverer, Outcome, Recipient, Status
+from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
 from bot.errors import StartupError
 from bot.model import ChatKind, Invocation
 from bot.reply import Reply, Text, link
@@ -67,10 +67,12 @@ SEND_CONNECTIONS = 32  # keep-alive connections to the Bot API for everything bu
 
 class TelegramAdapter:
     def __init__(self, app: App, *, poll_timeout: int = 10,
-                 delivery_poll_seconds: float = 2.0):
+                 delivery_poll_seconds: float = 2.0, stop_grace: float = STOP_GRACE):
         self.app = app
         self.settings = app.settings.telegram
         self.limits = Limits.from_settings(self.settings)
+        self.pacer = Pacer(self.limits)
+        self.stop_grace = stop_grace
         self.poll_timeout = poll_timeout
         self.delivery_poll_seconds = delivery_poll_seconds
         self.chats = parse.ChatConfig.from_settings(self.settings)
@@ -90,7 +92,7 @@ class TelegramAdapter:
             .base_file_url(self.settings.base_file_url)
             .request(AiohttpRequest(connection_pool_size=SEND_CONNECTIONS))
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
-            .rate_limiter(Pacer(self.limits))
+            .rate_limiter(self.pacer)
             # Independent updates run side by side; each is one short transaction in the core.
             .concurrent_updates(True)
             .build()
@@ -149,9 +151,13 @@ class TelegramAdapter:
             allowed_updates=ALLOWED_UPDATES)
 
     async def stop(self) -> None:
+        """Stop the outbox (a notice in hand is finished or left for the next start), then
+        receiving; replies still waiting for their chat's flood-limit turn get `stop_grace`
+        seconds, not the minute a busy group may need."""
         if self._delivery is not None:
             await self._delivery.stop()
             self._delivery = None
+        self.pacer.stopping(self.stop_grace)
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -206,6 +212,9 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, Unsent):
+            log.warning("telegram update %s: reply %s", update_id, context.error.message)
+            return
         log.error("telegram update %s failed", update_id, exc_info=context.error)
 
     def _cooling(self, inv: Invocation, query: CallbackQuery | None = None) -> bool:

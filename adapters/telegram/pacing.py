@@ -14,6 +14,7 @@ Rate limiter API: https://docs.python-telegram-bot.org/en/v22.8/telegram.ext.bas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,16 @@ class Limits:
     private_period: float = 3.0
     group_per_minute: int = 20  # 20 messages per minute into one group
     max_retries: int = 3  # sends again after this many 429s before giving up
+
+
+class Unsent(NetworkError):
+    """A paced message given up at shutdown: its chat's turn was further away than the grace.
+
+    A NetworkError, so a caller that would retry a failed send later (the outbox) does so."""
+
+    def __init__(self, wait: float):
+        super().__init__(f"not sent: the bot is stopping and this chat's turn was {wait:.0f} s "
+                         "away")
 
 
 class Window:
@@ -97,6 +108,8 @@ class Pacer(BaseRateLimiter[PaceArgs]):
         self.clock = clock
         self.overall = overall_window(limits.per_second)
         self.chats: dict[str, Window] = {}
+        self._stopping = asyncio.Event()
+        self._give_up_at = 0.0
 
     async def initialize(self) -> None:
         return None
@@ -146,8 +159,26 @@ class Pacer(BaseRateLimiter[PaceArgs]):
         now = self.clock()
         at = window.earliest(now)
         window.book(at)
-        if at > now:
-            await asyncio.sleep(at - now)
+        await self._sleep_until(at)
+
+    async def _sleep_until(self, at: float) -> None:
+        """Sleep until `at`; once the bot is stopping, give up if that lies past the grace."""
+        while (now := self.clock()) < at:
+            if self._stopping.is_set():
+                if at > self._give_up_at:
+                    raise Unsent(at - now)
+                await asyncio.sleep(at - now)
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(at - now):
+                    await self._stopping.wait()
+
+    def stopping(self, grace: float) -> None:
+        """Shutdown: what is due within `grace` seconds still goes, later messages are given
+        up (Unsent). PTB's stop waits for every running handler, and a group's next turn may
+        be a minute away."""
+        self._give_up_at = self.clock() + grace
+        self._stopping.set()
 
     def pause(self, chat: str | None, seconds: float) -> None:
         """After a 429 nothing more goes to that chat (or anywhere, without one) until then."""

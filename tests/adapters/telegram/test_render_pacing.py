@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from adapters.telegram import render
 from adapters.telegram.menus import menu_languages
-from adapters.telegram.pacing import Limits, Pacer, Window
+from adapters.telegram.pacing import Limits, Pacer, Unsent, Window
 from adapters.telegram.parse import split_command
 from bot.config import TelegramSettings
 from bot.reply import Reply, Span, Style, bold, link
@@ -62,6 +65,22 @@ def test_pacer_windows_come_from_telegram_settings() -> None:
     assert (group.limit, group.period) == (7, 60.0)
     assert (private.limit, private.period) == (4, 2)
     assert (pacer.overall.limit, pacer.overall.period) == (50, 1.0)
+
+
+async def test_stopping_gives_up_only_turns_past_the_grace() -> None:
+    pacer = Pacer(Limits(group_per_minute=1, private_burst=1, private_period=0.3))
+    await pacer.wait_turn("-100")
+    await pacer.wait_turn("7")
+    group = asyncio.create_task(pacer.wait_turn("-100"))  # its turn is a minute away
+    private = asyncio.create_task(pacer.wait_turn("7"))  # 0.3 s away
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    pacer.stopping(grace=1.0)
+    with pytest.raises(Unsent, match="60 s away"):
+        await group
+    assert time.monotonic() - started < 0.1  # given up at once, not after the minute
+    await asyncio.wait_for(private, 1.0)  # due within the grace: still sent
+    assert time.monotonic() - started >= 0.2
 
 
 def test_commands_and_menu_languages() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 import pytest
 from telegram.constants import ChatType
@@ -150,6 +151,18 @@ async def test_group_cooldown_gives_one_reply(start_bot) -> None:
     assert len(bot.fake.messages_to(GROUP)) == 1
     other = await bot.say("/leaderboard", user_id=CAROL, chat_id=GROUP)  # someone else: fine
     assert "Leaderboard" in other["plain_text"]
+
+
+async def test_stop_does_not_wait_a_minute_for_a_group_turn(start_bot, caplog) -> None:
+    bot = await start_bot(paced=True, group_messages_per_minute=1)
+    await bot.say("/help", chat_id=GROUP)  # the group's one message this minute
+    bot.fake.message("/leaderboard", chat_id=GROUP)  # its answer has to wait for the next
+    await bot.settle()
+    started = time.monotonic()
+    await bot.adapter.stop()
+    assert time.monotonic() - started < 5
+    assert len(bot.fake.messages_to(GROUP)) == 1
+    assert "not sent: the bot is stopping" in caplog.text
 
 
 async def test_pacing_per_chat_comes_from_config(start_bot) -> None:
