@@ -51,7 +51,7 @@ from discord.http import Route
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.discord.app import DiscordAdapter
-from bench.remote import Link, Remote
+from bench.remote import Link, Remote, receive
 from bot.app import App
 from bot.config import DatabaseSettings, DiscordSettings, Settings
 from tests.fakes.discord_api import FakeDiscord, FakeInteraction
@@ -63,7 +63,7 @@ FIRST_USER = 700_000
 DEADLINE = 3.0
 P99_RATIO = 1.5
 BLOCKS = 10  # steady-state blocks per bot, alternating between the two
-TURN_TIMEOUT = 300.0  # a turn never takes this long unless the other side died
+TURN_TIMEOUT = 120.0  # a turn never takes this long unless the other side died
 
 Invoke = Callable[[FakeDiscord, int], Awaitable[FakeInteraction]]
 
@@ -310,11 +310,14 @@ async def isolated(context: multiprocessing.context.BaseContext, name: str,
     process.start()
     theirs.close()
     try:
-        tag, value = await asyncio.to_thread(ours.recv)
+        tag, value = await receive(ours)
     except EOFError:
-        raise RuntimeError(f"{name}: the benchmark process died "
-                           f"(exit code {process.exitcode})") from None
+        raise RuntimeError(f"{name}: the benchmark process died") from None
+    except BaseException:  # the other bot failed (TaskGroup cancels us): stop this one now
+        process.kill()
+        raise
     finally:
+        ours.close()
         await asyncio.to_thread(process.join, 30)
         if process.is_alive():
             process.kill()
@@ -329,9 +332,12 @@ async def main(invocations: int, user_count: int, rate: float) -> int:
     context = multiprocessing.get_context("spawn")
     turns = Turns(context)
     with tempfile.TemporaryDirectory() as folder:
-        (first, ours, our_burst), (bare, bare_burst) = await asyncio.gather(
-            isolated(context, "campusbot", users, per_user, rate, turns, folder),
-            isolated(context, "bare", users, per_user, rate, turns))
+        async with asyncio.TaskGroup() as group:  # one failing stops the other
+            ours_task = group.create_task(
+                isolated(context, "campusbot", users, per_user, rate, turns, folder))
+            bare_task = group.create_task(isolated(context, "bare", users, per_user, rate, turns))
+        first, ours, our_burst = ours_task.result()
+        bare, bare_burst = bare_task.result()
     print(first.line("first"))
     print(ours.line("campusbot"))
     print(bare.line("bare"))

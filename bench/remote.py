@@ -27,7 +27,10 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
@@ -46,7 +49,7 @@ class Stopped(Exception):
     """Raised in the child when the parent says "stop" (or goes away) before "go"."""
 
 
-async def _receive(conn: Connection) -> Any:
+async def receive(conn: Connection) -> Any:
     """conn.recv() without blocking the event loop; EOFError when the other end is gone."""
     loop = asyncio.get_running_loop()
     while not conn.poll():
@@ -75,7 +78,7 @@ class Link:
         """Send `info` (URLs, token …) and wait until the parent's bot is ready."""
         self._conn.send(("ready", info))
         try:
-            message = await _receive(self._conn)
+            message = await receive(self._conn)
         except EOFError:
             raise Stopped from None
         if message != "go":
@@ -86,13 +89,23 @@ class Link:
         self._conn.send(("result", value))
         self.result_sent = True
         with contextlib.suppress(EOFError):
-            await _receive(self._conn)
+            await receive(self._conn)
+
+
+def _exit_with_parent() -> None:
+    """A killed parent can't stop us, and we may be blocked (waiting for a turn): leave when
+    we are orphaned instead of lingering with the terminal's output still open."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _child_main(conn: Connection, target: Callable[..., Awaitable[Any]],
                 params: dict[str, Any]) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the child ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()
     logging.basicConfig(level=logging.WARNING)
     # The child times every answer: a collector pause here would be charged to the bot under
     # test. It lives for one run, so it can keep its garbage until it exits.
@@ -157,7 +170,7 @@ class Remote:
     async def _expect(self, kind: str, timeout: float | None) -> Any:
         assert self._conn is not None and self._process is not None
         try:
-            message = await asyncio.wait_for(_receive(self._conn), timeout)
+            message = await asyncio.wait_for(receive(self._conn), timeout)
         except TimeoutError:
             raise RemoteError(f"{self._process.name}: no {kind!r} within {timeout:.0f} s") \
                 from None
