@@ -233,3 +233,24 @@ async def test_each_award_reaches_the_platform_she_is_on_whichever_it_was_made_o
 
     assert await both.balances() == (25, 25)
     assert len(both.telegram_notices()) == 1 and len(both.discord_notices()) == 1
+
+
+async def test_closed_discord_dms_send_her_notices_to_telegram(both: Both):
+    """Mia is on Discord but has closed her DMs: the award's DM is refused (403, 50007), the
+    bot carries on, and the notice reaches her in Telegram instead; the next one goes there
+    straight away."""
+    await link_from_telegram(both)
+    assert balance_in((await both.discord("points")).content) == 0  # she is on Discord now
+    both.dc.close_dms(MIA_DC)
+    start = both.tg.mark()
+    await award_on_telegram(both, 8, "first post")
+    await notice_on_telegram(both, start, 8, "first post", balance=8)
+    assert any(r.status == 403 for r in both.dc.requests)  # the DM was tried first
+    assert both.discord_notices() == []
+
+    start = both.tg.mark()
+    refused = sum(1 for r in both.dc.requests if r.status == 403)
+    await award_on_discord(both, 4, "nice thread")  # made on Discord, she is still "on" it
+    await notice_on_telegram(both, start, 4, "nice thread", balance=12)
+    assert sum(1 for r in both.dc.requests if r.status == 403) == refused  # not tried again
+    assert (await both.discord("points")).ephemeral  # the bot still answers her on Discord
