@@ -189,37 +189,27 @@ async def steady_blocks(name: str, turns: Turns, fake: FakeDiscord, invoke: Invo
     return Run.merge(blocks)
 
 
-async def campusbot_users(link: Link, users: list[int], per_user: int, rate: float,
-                          turns: Turns) -> None:
+COMMANDS: dict[str, Invoke] = {"campusbot": points, "bare": ping}
+
+
+async def users_of(link: Link, name: str, users: list[int], per_user: int, rate: float,
+                   turns: Turns) -> None:
+    """The users of one bot (campusbot's /points, the bare bot's /ping), in its turns: every
+    user's first command (campusbot creates the member then), the steady blocks, the burst."""
+    invoke = COMMANDS[name]
     async with FakeDiscord(guilds=GUILDS) as fake:
         await link.ready(token=fake.token, api_base_url=fake.api_base_url)
         await fake.wait_connected()
         await turns.together()
-        async with turns.turn("campusbot"):
-            first = await drive(fake, points, users, 1)
-            await asyncio.sleep(0.5)  # let the first replies' language hints go out
-        steady = await steady_blocks("campusbot", turns, fake, points, users,
-                                     per_user * len(users), rate)
-        async with turns.turn("campusbot"):
-            burst = await drive(fake, points, users, per_user)
+        async with turns.turn(name):
+            first = await drive(fake, invoke, users, 1)
+            await asyncio.sleep(0.5)  # let campusbot's first replies' language hints go out
+        steady = await steady_blocks(name, turns, fake, invoke, users, per_user * len(users),
+                                     rate)
+        async with turns.turn(name):
+            burst = await drive(fake, invoke, users, per_user)
         await turns.together()
         await link.done([asdict(first), asdict(steady), asdict(burst)])
-
-
-async def bare_users(link: Link, users: list[int], per_user: int, rate: float,
-                     turns: Turns) -> None:
-    async with FakeDiscord(guilds=GUILDS) as fake:
-        await link.ready(token=fake.token, api_base_url=fake.api_base_url)
-        await fake.wait_connected()
-        await turns.together()
-        async with turns.turn("bare"):
-            await drive(fake, ping, users, 1)
-        steady = await steady_blocks("bare", turns, fake, ping, users, per_user * len(users),
-                                     rate)
-        async with turns.turn("bare"):
-            burst = await drive(fake, ping, users, per_user)
-        await turns.together()
-        await link.done([asdict(steady), asdict(burst)])
 
 
 # -- the bots (this process) -----------------------------------------------------------------
@@ -227,7 +217,7 @@ async def bare_users(link: Link, users: list[int], per_user: int, rate: float,
 
 async def bench_campusbot(users: list[int], per_user: int, rate: float, turns: Turns,
                           folder: Path) -> tuple[Run, Run, Run]:
-    async with Remote(campusbot_users, users=users, per_user=per_user, rate=rate,
+    async with Remote(users_of, name="campusbot", users=users, per_user=per_user, rate=rate,
                       turns=turns) as remote:
         settings = Settings(
             database=DatabaseSettings(url=f"sqlite+aiosqlite:///{folder}/bench.db"),
@@ -248,7 +238,7 @@ async def bench_campusbot(users: list[int], per_user: int, rate: float, turns: T
 
 async def bench_bare(users: list[int], per_user: int, rate: float,
                      turns: Turns) -> tuple[Run, Run]:
-    async with Remote(bare_users, users=users, per_user=per_user, rate=rate,
+    async with Remote(users_of, name="bare", users=users, per_user=per_user, rate=rate,
                       turns=turns) as remote:
         client = discord.Client(intents=discord.Intents.none(), guild_ready_timeout=0.05)
         tree = app_commands.CommandTree(client)
@@ -276,7 +266,7 @@ async def bench_bare(users: list[int], per_user: int, rate: float,
                 raise RuntimeError("bare bot: the gateway closed before the bot was ready")
             if not client.is_ready():
                 raise RuntimeError("bare bot: no READY from the gateway within a minute")
-            steady, burst = await remote.run()
+            _warm_up, steady, burst = await remote.run()
         finally:
             await client.close()
             await asyncio.wait({runner}, timeout=5)
