@@ -9,17 +9,26 @@ only come from the environment, never from a file that could be committed.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import os
+import string
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from bot import zones
 
 ENV_PREFIX = "CAMPUSBOT_"
 PLATFORM_ACCOUNT_PREFIXES = ("telegram:", "discord:", "console:")
+# Telegram's rule for setWebhook's secret_token: 1-256 characters, only these.
+WEBHOOK_SECRET_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
+WEBHOOK_SECRET_MAX = 256
 
 
 def secret(default: Any = "") -> Any:
@@ -100,7 +109,7 @@ class Settings:
 
     @property
     def default_tz(self) -> ZoneInfo:
-        return ZoneInfo(self.time.default_timezone)
+        return zones.lookup(self.time.default_timezone)
 
 
 class ConfigError(Exception):
@@ -125,11 +134,11 @@ def load_settings(path: str | Path | None = None,
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{file}: not valid TOML: {exc}"]) from exc
-    sections = _build_sections(raw, env, problems)
-    if problems:
-        raise ConfigError(problems)
-    settings = Settings(**sections)
-    problems.extend(_check_values(settings))
+    # Keys ("section.key") whose value was refused: their default stands in, so the sections
+    # still build and the value checks still run, all problems reported together.
+    refused: set[str] = set()
+    settings = Settings(**_build_sections(raw, env, problems, refused))
+    problems.extend(_check_values(settings, frozenset(refused)))
     if problems:
         raise ConfigError(problems)
     return settings
@@ -140,7 +149,9 @@ def _section_types() -> dict[str, type]:
     return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
 
 
-def _build_sections(raw: dict[str, Any], env: Mapping[str, str], problems: list[str]) -> dict:
+def _build_sections(raw: dict[str, Any], env: Mapping[str, str], problems: list[str],
+                    refused: set[str]) -> dict:
+    """Each section from the values that parsed; a refused key keeps its default."""
     section_types = _section_types()
     for name in raw:
         if name not in section_types:
@@ -148,11 +159,12 @@ def _build_sections(raw: dict[str, Any], env: Mapping[str, str], problems: list[
     for name, value in raw.items():
         if name in section_types and not isinstance(value, dict):
             problems.append(f"{name}: must be a table ([{name}])")
+            refused.update(f"{name}.{f.name}" for f in dataclasses.fields(section_types[name]))
     _check_unknown_env(env, section_types, problems)
     built = {}
     for name, cls in section_types.items():
         table = raw.get(name) if isinstance(raw.get(name), dict) else {}
-        built[name] = _build_section(name, cls, table, env, problems)
+        built[name] = _build_section(name, cls, table, env, problems, refused)
     return built
 
 
@@ -166,7 +178,8 @@ def _check_unknown_env(env: Mapping[str, str], sections: dict[str, type], proble
             problems.append(f"{var}: no such setting ({section}.{key})")
 
 
-def _build_section(name: str, cls: type, table: dict, env: Mapping[str, str], problems: list):
+def _build_section(name: str, cls: type, table: dict, env: Mapping[str, str], problems: list,
+                   refused: set[str]):
     hints = typing.get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls)}
     for key in table:
@@ -178,6 +191,7 @@ def _build_section(name: str, cls: type, table: dict, env: Mapping[str, str], pr
         env_name = f"{ENV_PREFIX}{name.upper()}__{key.upper()}"
         if key in table and fld.metadata.get("secret"):
             problems.append(f"{where}: secrets may not be written in the file; set {env_name}")
+            refused.add(where)
             continue
         try:
             if env_name in env:
@@ -187,6 +201,7 @@ def _build_section(name: str, cls: type, table: dict, env: Mapping[str, str], pr
         except ValueError as exc:
             source = env_name if env_name in env else where
             problems.append(f"{where}: {exc}" + (f" (from {source})" if source != where else ""))
+            refused.add(where)
     return cls(**values)
 
 
@@ -206,81 +221,148 @@ def _from_env(text: str, typ: Any) -> Any:
 
 
 def _coerce(value: Any, typ: Any, from_text: bool = False) -> Any:
+    """Check a TOML value (or, `from_text`, an environment string) against the declared type.
+
+    A TOML string that would be right without its quotes ("true", "5") is refused with that
+    hint; the environment has only text, so there "true" and "5" are parsed.
+    """
     if typing.get_origin(typ) is tuple:
         if not isinstance(value, list):
-            raise ValueError(f"expected a list, got {_kind(value)}")
+            raise ValueError(f"expected a list, got {_got(value, from_text)}")
         item_type = typing.get_args(typ)[0]
         return tuple(_coerce(item, item_type, from_text) for item in value)
     if typ is bool:
-        if from_text and isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
         if isinstance(value, bool):
             return value
-        raise ValueError(f"expected true or false, got {value!r}")
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            if from_text:
+                return value.strip().lower() == "true"
+            raise ValueError(f"expected true or false without quotes, got {_got(value)}")
+        raise ValueError(f"expected true or false, got {_got(value, from_text)}")
     if typ is int:
         return _to_int(value, from_text)
     if typ is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if from_text and isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ValueError(f"expected a number, got {value!r}")
+        return _to_float(value, from_text)
     if typ is str:
         if isinstance(value, str):
             return value
-        raise ValueError(f"expected a string, got {_kind(value)}")
+        raise ValueError(f"expected a string, got {_got(value, from_text)}")
     raise ValueError(f"unsupported type {typ}")  # pragma: no cover - a programming error
 
 
 def _to_int(value: Any, from_text: bool) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and (from_text or value.strip().lstrip("-").isdigit()):
+    if isinstance(value, str):
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"expected a whole number, got {value!r}")
+        else:
+            if from_text:
+                return number
+            raise ValueError(f"expected a whole number without quotes, got {_got(value)}")
+    if isinstance(value, float):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    raise ValueError(f"expected a whole number, got {_got(value, from_text)}")
+
+
+def _to_float(value: Any, from_text: bool) -> float:
+    number = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            parsed = float(value.strip())
+        except ValueError:
+            pass
+        else:
+            if not from_text:
+                raise ValueError(f"expected a number without quotes, got {_got(value)}")
+            number = parsed
+    if number is None:
+        raise ValueError(f"expected a number, got {_got(value, from_text)}")
+    if not math.isfinite(number):
+        shown = repr(value) if isinstance(value, float) else _got(value, from_text)
+        raise ValueError(f"expected a finite number, got {shown}")
+    return number
+
+
+def _got(value: Any, from_text: bool = False) -> str:
+    """What the operator wrote: a string shown quoted, anything else by its kind."""
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:59] + "…"
+        shown = json.dumps(shown, ensure_ascii=False)
+        return shown if from_text else f"the string {shown}"
+    return _kind(value)
 
 
 def _kind(value: Any) -> str:
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+            list: "a list", dict: "a table"}.get(type(value), "a date or time")
 
 
-def _check_values(s: Settings) -> list[str]:
-    """Checks that need more than a type: allowed values and cross-key rules."""
+def _check_values(s: Settings, refused: frozenset[str] = frozenset()) -> list[str]:
+    """Checks that need more than a type: allowed values and cross-key rules.
+
+    A check that reads a key in `refused` is skipped: that key already has its line, and its
+    value here is the default standing in for what the operator wrote.
+    """
     from bot.i18n import is_known_locale  # local import: i18n imports nothing from here
 
+    def given(*keys: str) -> bool:
+        return refused.isdisjoint(keys)
+
     problems = []
-    if not s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+    if given("database.url") and not s.database.url.startswith(("sqlite+aiosqlite://",
+                                                                 "postgresql+asyncpg://")):
         problems.append("database.url: use sqlite+aiosqlite:///PATH or postgresql+asyncpg://…")
     for key in ("organisers", "ambassadors"):
-        for account in getattr(s.roles, key):
+        for account in getattr(s.roles, key) if given(f"roles.{key}") else ():
             if not _is_account_id(account):
                 problems.append(f"roles.{key}: {account!r} is not an account id like "
                                 "telegram:12345, discord:67890 or console:NAME")
-    for locale in s.i18n.locales:
-        if not is_known_locale(locale):
-            problems.append(f"i18n.locales: unknown locale {locale!r}")
-    if not s.i18n.locales:
-        problems.append("i18n.locales: enable at least one locale")
-    if s.i18n.default_locale not in s.i18n.locales:
+    if given("i18n.locales"):
+        catalogs = _catalog_locales()
+        for locale in s.i18n.locales:
+            if not is_known_locale(locale):
+                problems.append(f"i18n.locales: unknown locale {locale!r}")
+            elif locale not in catalogs:
+                problems.append(f"i18n.locales: {locale!r} has no catalog (no "
+                                f"{_catalog_path(locale)}); catalogs exist for "
+                                f"{', '.join(sorted(catalogs)) or 'no locale'}")
+        if not s.i18n.locales:
+            problems.append("i18n.locales: enable at least one locale")
+    if (given("i18n.default_locale", "i18n.locales")
+            and s.i18n.default_locale not in s.i18n.locales):
         problems.append(f"i18n.default_locale: {s.i18n.default_locale!r} is not in i18n.locales")
-    try:
-        ZoneInfo(s.time.default_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"time.default_timezone: unknown time zone {s.time.default_timezone!r}")
-    problems.extend(_check_telegram(s.telegram))
-    problems.extend(_check_discord(s.discord))
-    if s.points.link_code_minutes < 1:
+    if given("time.default_timezone"):
+        try:
+            zones.canonical(s.time.default_timezone)
+        except zones.UnknownZone as exc:
+            problems.append(f"time.default_timezone: {exc.describe()}")
+    problems.extend(_check_telegram(s.telegram, s.i18n.locales, given))
+    problems.extend(_check_discord(s.discord, given))
+    if given("points.link_code_minutes") and s.points.link_code_minutes < 1:
         problems.append("points.link_code_minutes: must be at least 1")
-    if not 1 <= s.points.history_page_size <= 25:
+    if given("points.history_page_size") and not 1 <= s.points.history_page_size <= 25:
         problems.append("points.history_page_size: must be from 1 to 25")
     return problems
+
+
+def _catalog_path(locale: str) -> Path:
+    from bot.i18n import DOMAIN
+    from bot.paths import locales_dir
+
+    return locales_dir() / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _catalog_locales() -> set[str]:
+    """Locales with a catalog, spelled as their folders are (exactly, on any file system)."""
+    from bot.i18n import DOMAIN
+    from bot.paths import locales_dir
+
+    return {po.parent.parent.name for po in locales_dir().glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
 
 
 def _is_account_id(text: str) -> bool:
@@ -290,45 +372,72 @@ def _is_account_id(text: str) -> bool:
     return prefix == "console" or rest.lstrip("-").isdigit()
 
 
-def _check_telegram(t: TelegramSettings) -> list[str]:
+def _check_telegram(t: TelegramSettings, locales: tuple[str, ...],
+                    given: Callable[..., bool]) -> list[str]:
     problems = []
-    if t.mode not in ("polling", "webhook"):
+    if given("telegram.mode") and t.mode not in ("polling", "webhook"):
         problems.append(f"telegram.mode: must be polling or webhook, not {t.mode!r}")
-    if t.messages_per_second <= 0:
-        problems.append("telegram.messages_per_second: must be above 0")
-    for key in ("private_chat_burst", "private_chat_period_seconds", "group_messages_per_minute"):
-        if getattr(t, key) <= 0:
+    for key in ("messages_per_second", "private_chat_burst", "private_chat_period_seconds",
+                "group_messages_per_minute"):
+        if given(f"telegram.{key}") and getattr(t, key) <= 0:
             problems.append(f"telegram.{key}: must be above 0")
-    if t.enabled and not t.token:
+    if given("telegram.enabled", "telegram.token") and t.enabled and not t.token:
         problems.append("telegram.token: telegram is enabled but CAMPUSBOT_TELEGRAM__TOKEN is "
                         "not set")
-    if t.enabled and t.mode == "webhook":
-        if not t.webhook_url.startswith("https://") and not t.webhook_url.startswith("http://"):
-            problems.append("telegram.webhook_url: webhook mode needs the public https:// URL")
-        if not t.webhook_secret:
+    webhook = t.enabled and t.mode == "webhook" and given("telegram.enabled", "telegram.mode")
+    if webhook and given("telegram.webhook_url"):
+        url = urlsplit(t.webhook_url)
+        if url.scheme != "https" or not url.hostname:
+            problems.append("telegram.webhook_url: webhook mode needs the public https:// URL "
+                            "(Telegram posts only to HTTPS)"
+                            + (f", got {_got(t.webhook_url)}" if t.webhook_url else ""))
+    if given("telegram.webhook_secret"):
+        if webhook and not t.webhook_secret:
             problems.append("telegram.webhook_secret: webhook mode needs "
                             "CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
+        problems.extend(_check_webhook_secret(t.webhook_secret))
     host, _, port = t.webhook_listen.rpartition(":")
-    if not host or not port.isdigit():
+    if given("telegram.webhook_listen") and (not host or not port.isdigit()):
         problems.append(f"telegram.webhook_listen: expected HOST:PORT, not {t.webhook_listen!r}")
-    for item in t.chat_locales:
-        chat, _, locale = item.partition("=")
+    for item in t.chat_locales if given("telegram.chat_locales") else ():
+        chat, _, locale = (part.strip() for part in item.partition("="))
         if not chat.lstrip("-").isdigit() or not locale:
             problems.append(f"telegram.chat_locales: {item!r} should look like -1001234=zh_Hans")
+        elif given("i18n.locales") and locale not in locales:
+            problems.append(f"telegram.chat_locales: {item!r} names locale {locale!r}, which is "
+                            "not in i18n.locales")
     return problems
 
 
-def _check_discord(d: DiscordSettings) -> list[str]:
+def _check_webhook_secret(secret_token: str) -> list[str]:
+    """Telegram's setWebhook rule; the message never shows the secret itself."""
+    if not secret_token:
+        return []
     problems = []
-    if d.enabled and not d.token:
+    where = "telegram.webhook_secret: CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET"
+    if len(secret_token) > WEBHOOK_SECRET_MAX:
+        problems.append(f"{where} is {len(secret_token)} characters long; Telegram allows 1 to "
+                        f"{WEBHOOK_SECRET_MAX}")
+    other = [c for c in secret_token if c not in WEBHOOK_SECRET_CHARS]
+    if other:
+        spaces = " (including whitespace)" if any(c.isspace() for c in other) else ""
+        problems.append(f"{where} has {len(other)} character{'s' * (len(other) != 1)}{spaces} "
+                        "other than A-Z a-z 0-9 _ - (Telegram's rule)")
+    return problems
+
+
+def _check_discord(d: DiscordSettings, given: Callable[..., bool]) -> list[str]:
+    problems = []
+    if given("discord.enabled", "discord.token") and d.enabled and not d.token:
         problems.append("discord.token: discord is enabled but CAMPUSBOT_DISCORD__TOKEN is "
                         "not set")
-    if d.shard_count < 0:
+    if given("discord.shard_count") and d.shard_count < 0:
         problems.append("discord.shard_count: must be 0 (automatic) or more")
-    if d.shard_ids and not d.shard_count:
-        problems.append("discord.shard_ids: set discord.shard_count too")
-    if any(i < 0 or i >= max(d.shard_count, 1) for i in d.shard_ids):
-        problems.append("discord.shard_ids: each id must be below discord.shard_count")
+    if given("discord.shard_ids", "discord.shard_count"):
+        if d.shard_ids and not d.shard_count:
+            problems.append("discord.shard_ids: set discord.shard_count too")
+        if any(i < 0 or i >= max(d.shard_count, 1) for i in d.shard_ids):
+            problems.append("discord.shard_ids: each id must be below discord.shard_count")
     return problems
 
 

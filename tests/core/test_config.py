@@ -37,7 +37,7 @@ def test_example_config_is_valid():
 
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     settings = load_settings(example, env={})
-    assert settings.roles.organisers
+    assert settings.roles.organisers == ()  # copying the example grants nobody anything
 
 
 def test_each_problem_is_one_line_naming_the_key(tmp_path):
@@ -55,7 +55,7 @@ x = 1
     assert "database.colour: unknown key" in found
     assert any(p.startswith("telegram.token: secrets may not be written in the file; set "
                             "CAMPUSBOT_TELEGRAM__TOKEN") for p in found)
-    assert "telegram.enabled: expected true or false, got 'yes'" in found
+    assert 'telegram.enabled: expected true or false, got the string "yes"' in found
     assert "nonsense: unknown section" in found
 
 
@@ -117,3 +117,153 @@ def test_check_config_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "check-config", "--config", str(good)],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.strip() == "ok"
+
+
+def test_type_and_value_problems_are_reported_together(tmp_path):
+    found = problems(tmp_path, """
+[database]
+url = 42
+[i18n]
+default_locale = "fr"
+[points]
+link_code_minutes = "ten"
+history_page_size = 99
+[telegram]
+enabled = true
+token = "123:abc"
+mode = "carrier-pigeon"
+""")
+    assert found == [
+        "database.url: expected a string, got a number",
+        'points.link_code_minutes: expected a whole number, got the string "ten"',
+        "telegram.token: secrets may not be written in the file; set CAMPUSBOT_TELEGRAM__TOKEN",
+        "i18n.default_locale: 'fr' is not in i18n.locales",
+        "telegram.mode: must be polling or webhook, not 'carrier-pigeon'",
+        "points.history_page_size: must be from 1 to 25",
+    ]  # no value check of the defaults standing in for url, link_code_minutes and token
+
+
+def test_a_refused_key_is_not_checked_again_through_its_default(tmp_path):
+    found = problems(tmp_path, """
+[i18n]
+locales = "ko"
+default_locale = "ko"
+""")
+    assert found == ['i18n.locales: expected a list, got the string "ko"']
+
+
+def test_quoted_values_say_what_they_got(tmp_path):
+    found = problems(tmp_path, """
+[database]
+migrate_on_start = "true"
+url = ["sqlite+aiosqlite:///x.db"]
+[points]
+link_code_minutes = "5"
+[telegram]
+messages_per_second = "2.5"
+[discord]
+guild_ids = ["123"]
+""")
+    assert found == [
+        "database.url: expected a string, got a list",
+        'database.migrate_on_start: expected true or false without quotes, got the string "true"',
+        'points.link_code_minutes: expected a whole number without quotes, got the string "5"',
+        'telegram.messages_per_second: expected a number without quotes, got the string "2.5"',
+        'discord.guild_ids: expected a whole number without quotes, got the string "123"',
+    ]
+
+
+def test_the_environment_still_parses_text(tmp_path):
+    s = load_settings(write(tmp_path, ""), env={"CAMPUSBOT_DATABASE__ECHO": "true",
+                                                "CAMPUSBOT_POINTS__LINK_CODE_MINUTES": "5"})
+    assert s.database.echo is True and s.points.link_code_minutes == 5
+    found = problems(tmp_path, "", env={"CAMPUSBOT_DATABASE__ECHO": "yes"})
+    assert found == ['database.echo: expected true or false, got "yes" '
+                     "(from CAMPUSBOT_DATABASE__ECHO)"]
+
+
+WEBHOOK = """
+[telegram]
+enabled = true
+mode = "webhook"
+webhook_url = "https://bot.example.org/telegram"
+"""
+WEBHOOK_ENV = {"CAMPUSBOT_TELEGRAM__TOKEN": "123:abc",
+               "CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET": "s3cret-_Token"}
+
+
+def test_webhook_mode_accepts_https_and_a_valid_secret(tmp_path):
+    s = load_settings(write(tmp_path, WEBHOOK), env=WEBHOOK_ENV)
+    assert s.telegram.webhook_secret == "s3cret-_Token"
+    long_secret = {**WEBHOOK_ENV, "CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET": "a" * 256}
+    assert load_settings(write(tmp_path, WEBHOOK), env=long_secret).telegram.webhook_secret
+
+
+def test_webhook_secret_with_other_characters_is_refused(tmp_path):
+    env = {**WEBHOOK_ENV, "CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET": "hunter two:\n"}
+    found = problems(tmp_path, WEBHOOK, env=env)
+    assert found == ["telegram.webhook_secret: CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET has 3 "
+                     "characters (including whitespace) other than A-Z a-z 0-9 _ - "
+                     "(Telegram's rule)"]  # and never shows the secret
+
+
+def test_webhook_secret_longer_than_256_is_refused(tmp_path):
+    env = {**WEBHOOK_ENV, "CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET": "a" * 257}
+    found = problems(tmp_path, WEBHOOK, env=env)
+    assert found == ["telegram.webhook_secret: CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET is 257 "
+                     "characters long; Telegram allows 1 to 256"]
+
+
+def test_webhook_secret_is_checked_even_in_polling_mode(tmp_path):
+    found = problems(tmp_path, "", env={"CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET": "a+b"})
+    assert found == ["telegram.webhook_secret: CAMPUSBOT_TELEGRAM__WEBHOOK_SECRET has 1 "
+                     "character other than A-Z a-z 0-9 _ - (Telegram's rule)"]
+
+
+def test_http_webhook_url_is_refused(tmp_path):
+    found = problems(tmp_path, WEBHOOK.replace("https://", "http://"), env=WEBHOOK_ENV)
+    assert found == ["telegram.webhook_url: webhook mode needs the public https:// URL "
+                     '(Telegram posts only to HTTPS), got the string '
+                     '"http://bot.example.org/telegram"']
+    found = problems(tmp_path, WEBHOOK.replace("https://bot.example.org/telegram", ""),
+                     env=WEBHOOK_ENV)
+    assert found == ["telegram.webhook_url: webhook mode needs the public https:// URL "
+                     "(Telegram posts only to HTTPS)"]
+
+
+@pytest.fixture
+def catalogs(tmp_path, monkeypatch):
+    """A locales folder holding catalogs for en and zh_Hans only, as the checkout does."""
+    import bot.paths
+
+    root = tmp_path / "locales"
+    for locale in ("en", "zh_Hans"):
+        folder = root / locale / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "campusbot.po").write_text("", encoding="utf-8")
+    monkeypatch.setattr(bot.paths, "locales_dir", lambda: root)
+    return root
+
+
+def test_an_enabled_locale_needs_its_catalog(tmp_path, catalogs):
+    found = problems(tmp_path, '[i18n]\nlocales = ["en", "zh_Hans", "ko"]\n')
+    po = catalogs / "ko" / "LC_MESSAGES" / "campusbot.po"
+    assert found == [f"i18n.locales: 'ko' has no catalog (no {po}); catalogs exist for "
+                     "en, zh_Hans"]
+    po.parent.mkdir(parents=True)
+    po.write_text("", encoding="utf-8")
+    assert load_settings(write(tmp_path, '[i18n]\nlocales = ["en", "ko"]\n'), env={})
+
+
+def test_the_checkout_has_catalogs_for_the_default_locales(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(None, env={}).i18n.locales == ("en", "zh_Hans")
+
+
+def test_a_chat_locale_must_be_enabled(tmp_path):
+    found = problems(tmp_path, """
+[telegram]
+chat_locales = ["-1001234=zh_Hans", "-1005678=ja"]
+""")
+    assert found == ["telegram.chat_locales: '-1005678=ja' names locale 'ja', which is not in "
+                     "i18n.locales"]
