@@ -5,8 +5,8 @@
 (aiosqlite / asyncpg, no campusbot code). It prints operations per second and p50/p99 latency,
 checks every invariant afterwards, and ends with one `RESULT key=value …` line.
 
-    /work/venv/bin/python bench/ledger.py [--backend sqlite|postgres|both] [--ops N]
-    /work/venv/bin/python bench/ledger.py --backend sqlite --ops 1000 --profile
+    . .venv/bin/activate && python bench/ledger.py [--backend sqlite|postgres|both] [--ops N]
+    . .venv/bin/activate && python bench/ledger.py --backend sqlite --ops 1000 --profile
 
 Exit status is non-zero when a throughput target is missed or any invariant is broken.
 """
@@ -146,11 +146,10 @@ async def seed(app: App, rng: random.Random) -> dict[int, int]:
     for batch in range(0, MEMBERS, 250):
         async with app.db.write() as conn:
             for n in range(batch, min(batch + 250, MEMBERS)):
-                member_id = await member_repo.create_member(conn, now, f"bench {n}", "console")
-                await member_repo.insert_account(conn, platform="console", user_id=f"bench{n}",
-                                                 member_id=member_id, username=f"bench{n}",
-                                                 display_name=f"bench {n}", now=now)
-                ids.append(member_id)
+                account, _ = await member_repo.get_or_create_account(
+                    conn, platform="console", user_id=f"bench{n}", username=f"bench{n}",
+                    display_name=f"bench {n}", now=now)
+                ids.append(account.member_id)
     ledger = app.services.ledger
     start = {member_id: rng.randint(1, SEED_MAX) for member_id in ids}
     sem = asyncio.Semaphore(CONCURRENCY)

@@ -16,7 +16,7 @@ Ends with one `RESULT key=value …` line; exits 1 when campusbot's throughput i
 the echo bot's, or when an invariant breaks (a message unanswered or answered twice, a wrong
 reply, a failed API call).
 
-    /work/venv/bin/python bench/telegram_e2e.py [--messages 2000] [--users 50]
+    . .venv/bin/activate && python bench/telegram_e2e.py [--messages 2000] [--users 50]
 """
 
 from __future__ import annotations

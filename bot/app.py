@@ -22,7 +22,6 @@ from bot.services.ledger import LedgerService
 from bot.services.members import MemberService
 from bot.services.notices import Notifier
 from bot.storage import migrate
-from bot.storage import outbox as outbox_repo
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -69,24 +68,14 @@ class App:
         if self.settings.database.migrate_on_start if migrate_now is None else migrate_now:
             await migrate.upgrade(self.db)
         # Jobs are kept in memory and rebuilt from the database at every start: the database,
-        # never the scheduler, is the truth about what is due (PLATFORM_FACTS: job stores).
+        # never the scheduler, is the truth about what is due. (APScheduler's default job store
+        # keeps jobs in memory only; its user guide, "Choosing the right scheduler, job store(s),
+        # executor(s) and trigger(s)": https://apscheduler.readthedocs.io/en/3.x/userguide.html)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"misfire_grace_time": 15 * 60, "coalesce": True, "max_instances": 1},
         )
-        self.scheduler.add_job(self.release_stale_claims, "interval", minutes=1,
-                               id="outbox-release-stale")
         self.scheduler.start()
-
-    async def release_stale_claims(self) -> int:
-        from bot.delivery import LEASE
-
-        async with self.db.write() as conn:
-            released = await outbox_repo.release_stale(conn, self.services.clock() - LEASE)
-        if released:
-            log.warning("released %d outbox rows claimed by a process that stopped", released)
-            self.services.notifier.wake()
-        return released
 
     def settle(self) -> None:
         """Start-up is over (an adapter is connected): move what it built out of the

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.csvfile import write_csv
 from bot.errors import StartupError
 from bot.model import Role
 
@@ -30,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.i18n_tools import run_i18n
 
         return run_i18n(args.action)
+    if args.command == "commands":
+        return _commands(args)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -41,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="campusbot", description="The creator campus bot.")
+    parser.add_argument("--version", action="version", version=f"campusbot {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, handler, help: str) -> argparse.ArgumentParser:
@@ -64,9 +67,39 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD")
     export.add_argument("--out", metavar="FILE", help="default: standard output")
     add("discord-sync", _discord_sync, "force a Discord slash-command sync")
-    i18n = sub.add_parser("i18n", help="translation catalogs")
+    commands = add("commands", None, "list the chat commands (reads no settings)")
+    commands.add_argument("--markdown", action="store_true",
+                          help="the reference in docs/commands.md, as Markdown")
+    # The catalog tools read no settings; --config and -v are accepted like everywhere else.
+    i18n = add("i18n", None, "translation catalogs")
     i18n.add_argument("action", choices=["extract", "update", "compile", "check"])
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version, or pyproject.toml's in a checkout never installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("campusbot")
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown"
+
+
+def _commands(args) -> int:
+    from bot import reference
+    from bot.commands import load_registry
+
+    registry = load_registry()
+    text = reference.markdown(registry) if args.markdown else reference.plain_text(registry)
+    sys.stdout.write(text)
+    return 0
 
 
 def _console(args, settings: Settings) -> int:
@@ -174,30 +207,24 @@ def _export(args, settings: Settings) -> int:
                     entries = await ledger.entries_since(conn, since)
                     return (["id", "member_id", "amount", "kind", "reason", "ref", "actor",
                              "created_at"],
-                            [[e.id, e.member_id, e.amount, e.kind, e.reason or "", e.ref or "",
-                              e.actor_member_id or "", e.created_at.isoformat()]
+                            [[e.id, e.member_id, e.amount, e.kind, e.reason, e.ref,
+                              e.actor_member_id, e.created_at.isoformat()]
                              for e in entries])
                 found = await members.all_members(conn)
                 return (["id", "display_name", "role", "balance", "earned", "locale"],
-                        [[m.id, m.display_name or "", m.role, m.balance, m.earned,
-                          m.locale or ""] for m in found])
+                        [[m.id, m.display_name, m.role, m.balance, m.earned, m.locale]
+                         for m in found])
         finally:
             await app.close()
 
     header, body = asyncio.run(rows())
     if not args.out:
-        _write_csv(sys.stdout, header, body)
+        write_csv(sys.stdout, header, body)
         return 0
     with Path(args.out).open("w", newline="", encoding="utf-8") as out:
-        _write_csv(out, header, body)
+        write_csv(out, header, body)
     print(args.out, file=sys.stderr)
     return 0
-
-
-def _write_csv(out, header: list[str], body: list[list]) -> None:
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(body)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,7 +3,13 @@
 The adapter supplies only `send(recipient, reply) -> Outcome`; claiming, rendering in the
 recipient's own language, retrying and falling back to another platform happen here, the same
 for every platform. Each row is claimed, sent and marked on its own, so a crash leaves at most
-the one row in flight in doubt (it is released again after LEASE and sent once more).
+the one row in flight in doubt.
+
+Each deliverer has a name of its own (platform, host, process id, a random token) and writes a
+heartbeat every HEARTBEAT. A claim whose owner has not beaten for DEAD_AFTER — or, on the same
+host, whose owner's process no longer exists — goes back to the queue: a process that starts
+after a crash gives back its predecessor's claim at once (or within DEAD_AFTER when it runs on
+another host), so the one message in doubt is sent again within seconds, and the log names it.
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ import asyncio
 import contextlib
 import enum
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.i18n import negotiate, translator
@@ -22,6 +31,7 @@ from bot.reply import Reply
 from bot.services.notices import pick_account
 from bot.storage import members as member_repo
 from bot.storage import outbox as repo
+from bot.storage import workers as workers_repo
 from bot.storage.members import AccountRow
 from bot.views import notices
 
@@ -29,7 +39,9 @@ if TYPE_CHECKING:
     from bot.app import Services
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
+HEARTBEAT = timedelta(seconds=2)
+DEAD_AFTER = timedelta(seconds=10)
+FORGOTTEN_AFTER = timedelta(days=1)  # worker rows older than this are deleted
 STOP_GRACE = 15.0  # seconds stop() waits for the notice in hand (HTTP timeouts are shorter)
 
 
@@ -71,22 +83,29 @@ Send = Callable[[Recipient, Reply], Awaitable[Outcome]]
 
 
 class Deliverer:
-    def __init__(self, services: Services, platform: str, send: Send, worker: str,
+    """Sends one platform's outbox rows; `label` (a console user, say) only helps the logs."""
+
+    def __init__(self, services: Services, platform: str, send: Send, label: str = "",
                  member_id: int | None = None, poll_seconds: float = 2.0):
         self.services = services
         self.platform = platform
         self.send = send
-        self.worker = worker
+        self.worker = worker_name(platform, label)
         self.member_id = member_id
         self.poll_seconds = poll_seconds
         self._task: asyncio.Task | None = None
+        self._keepalive: asyncio.Task | None = None
+        self._beaten_at: datetime | None = None
         self._stopping = False
         self._wake: asyncio.Event | None = None
 
     def start(self) -> None:
-        """Run the loop in the background until `stop()`; a second start is a no-op."""
+        """Run the loop and the heartbeat in the background until `stop()`; a second start is
+        a no-op."""
         if self._task is None:
             self._task = asyncio.create_task(self.run_forever(), name=f"{self.platform}-outbox")
+            self._keepalive = asyncio.create_task(self._beat_forever(),
+                                                  name=f"{self.platform}-heartbeat")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Let the notice in hand finish, then end the loop. Cancelling it mid-transaction
@@ -103,12 +122,59 @@ class Deliverer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keepalive
+            self._keepalive = None
+        with contextlib.suppress(Exception):  # a closing database must not fail the stop
+            async with self.services.db.write() as conn:
+                await workers_repo.remove(conn, self.worker)
         self._task = None
         self._stopping = False
+
+    async def reclaim(self) -> list[repo.Released]:
+        """Beat, and give back the claims of workers on this platform that stopped."""
+        now = self.services.clock()
+        async with self.services.db.write() as conn:
+            await workers_repo.beat(conn, self.worker, self.platform, now)
+            known = await workers_repo.on_platform(conn, self.platform)
+            dead = tuple(name for name, beaten in known
+                         if name != self.worker and (beaten < now - DEAD_AFTER
+                                                     or _process_gone(name)))
+            released = await repo.release_orphaned(
+                conn, self.platform, workers_repo.alive_since(now - DEAD_AFTER, exclude=dead))
+            await workers_repo.remove(conn, *(name for name, beaten in known
+                                              if name in dead
+                                              and beaten < now - FORGOTTEN_AFTER))
+            if released:
+                self.services.db.after_commit(conn, self.services.notifier.wake)
+        self._beaten_at = now
+        for row in released:
+            log.warning("outbox row %s (%s to %s) was claimed by a %s deliverer that stopped "
+                        "before marking it sent; sending it again, so it may arrive twice",
+                        row.id, row.kind, row.chat_ref or f"member {row.member_id}",
+                        self.platform)
+        return released
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT.total_seconds())
+            try:
+                await self.reclaim()
+            except Exception:
+                log.exception("outbox heartbeat on %s failed; retrying", self.platform)
+
+    async def _beat_if_due(self) -> None:
+        """A deliverer driven by hand (the console's, a test's) beats before it claims."""
+        if self._beaten_at is None or self.services.clock() - self._beaten_at >= HEARTBEAT:
+            await self.reclaim()
 
     async def run_once(self, limit: int = 100) -> int:
         """Send what is due now; returns how many rows were handled."""
         db, clock = self.services.db, self.services.clock
+        if self._keepalive is None:
+            await self._beat_if_due()
         async with db.read() as conn:
             ids = await repo.due_ids(conn, self.platform, clock(), limit, self.member_id)
         handled = 0
@@ -126,6 +192,8 @@ class Deliverer:
         notifier = self.services.notifier
         wake = self._wake = notifier.subscribe()
         try:
+            with contextlib.suppress(Exception):  # the heartbeat task retries and logs it
+                await self.reclaim()  # beat before the first claim, and free a crash's claims
             while not self._stopping:
                 wake.clear()  # before looking: a wake-up during run_once is kept for the wait
                 try:
@@ -205,3 +273,27 @@ class Deliverer:
                   or negotiate(account.locale_hint, enabled) or settings.i18n.default_locale)
         return Recipient(member.id, account, None, locale,
                          member.timezone or settings.time.default_timezone)
+
+
+def worker_name(platform: str, label: str = "") -> str:
+    """`platform:host:pid:token[:label]`: unique per deliverer, and on the same host it tells
+    whether its process still exists."""
+    name = f"{platform}:{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+    return f"{name}:{label}"[:96] if label else name
+
+
+def _process_gone(name: str) -> bool:
+    """True when `name` belongs to a process on this host that no longer exists."""
+    parts = name.split(":", 4)
+    if len(parts) < 4 or parts[1] != socket.gethostname()[:40] or not parts[2].isdigit():
+        return False
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return False  # another deliverer of this very process: alive while it beats
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by someone else
+    return False

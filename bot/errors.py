@@ -2,7 +2,7 @@
 
 Services raise these with message ids and parameters, never finished sentences, so the reply is
 translated for whoever reads it. The dispatcher is the single boundary that turns them into
-replies (rules 7 of STYLE.md); anything not listed here is a bug, logged with an id.
+replies; anything not listed here is a bug, logged with an id.
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ class AlreadyLinked(DomainError):
     code = "already_linked"
 
 
+class LinkRaisesRole(DomainError):
+    """The joining account holds a higher role than the code's issuer: refused, see
+    MemberService._check_no_rise."""
+
+    code = "link_raises_role"
+
+
 class NothingToUnlink(DomainError):
     code = "nothing_to_unlink"
 
@@ -88,6 +95,7 @@ POLICIES: dict[type[DomainError], ErrorPolicy] = {
     InsufficientPoints: ErrorPolicy(logging.DEBUG),
     LinkCodeInvalid: ErrorPolicy(logging.INFO),
     AlreadyLinked: ErrorPolicy(logging.DEBUG),
+    LinkRaisesRole: ErrorPolicy(logging.INFO),
     NothingToUnlink: ErrorPolicy(logging.DEBUG),
     RoleFromConfig: ErrorPolicy(logging.DEBUG),
     StaleAction: ErrorPolicy(logging.INFO),

@@ -37,7 +37,7 @@ class ConsoleSession:
         """Say who we are and print the notices that waited for this console user."""
         caller = await self.app.services.members.resolve(self.actor)
         self._deliverer = Deliverer(self.app.services, Platform.CONSOLE, self._print_notice,
-                                    worker=f"console:{self.actor.user_id}",
+                                    label=self.actor.user_id,
                                     member_id=caller.member_id)
         if self.interactive:
             self._write("campusbot console — type /help, or Ctrl-D to leave.")

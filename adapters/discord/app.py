@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Awaitable
 from typing import Any
@@ -109,8 +108,8 @@ class DiscordAdapter:
 
     async def start(self, *, connect: bool = True, force_sync: bool = False) -> None:
         """Log in (syncing commands when their schema changed), then connect the gateway."""
-        # REST, interaction callbacks and follow-ups all go through Route.BASE; one of the two
-        # class attributes we may set (PLATFORM_FACTS, Discord).
+        # REST, interaction callbacks and follow-ups all go through Route.BASE (discord.py has no
+        # public setting for the API's address); one of the two class attributes we set.
         Route.BASE = self.conf.api_base_url.rstrip("/")
         self.force_sync = force_sync
         self.client = CampusClient(self)
@@ -156,8 +155,7 @@ class DiscordAdapter:
     def on_ready(self) -> None:
         self._ready.set()
         if self._deliverer is None:
-            self._deliverer = Deliverer(self.app.services, "discord", self.send,
-                                        worker=f"discord:{os.getpid()}:{id(self)}")
+            self._deliverer = Deliverer(self.app.services, "discord", self.send)
             self._deliverer.start()
 
     async def wait(self) -> None:
@@ -242,7 +240,9 @@ class DiscordAdapter:
                            private=False)
 
     async def on_any_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer a press nothing else claims (PLATFORM_FACTS: discord.py drops those)."""
+        """Answer a press nothing else claims: discord.py leaves a component interaction that no
+        View or DynamicItem matches unanswered, and Discord then shows "This interaction failed"
+        (https://discordpy.readthedocs.io/en/stable/api.html#discord.on_interaction)."""
         if interaction.type is not discord.InteractionType.component:
             return
         custom_id = str((interaction.data or {}).get("custom_id", ""))

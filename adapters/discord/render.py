@@ -1,7 +1,7 @@
 """A Reply as Discord messages: escaped markdown content in ≤ 2,000-character parts, buttons.
 
 Every span's text is escaped for Discord markdown and mentions before its style is wrapped
-around it, so user text can never become markup or a ping (STYLE.md rule 4). Mentions are also
+around it, so user text can never become markup or a ping. Mentions are also
 switched off client-wide with `AllowedMentions.none()`, which is what really decides who is
 pinged (https://discord.com/developers/docs/resources/message#allowed-mentions-object).
 """
@@ -143,7 +143,8 @@ def build_view(buttons: tuple[tuple[Button, ...], ...]) -> discord.ui.View | Non
 
 
 def is_ephemeral(reply: Reply) -> bool:
-    """Personal data, errors and usage are for the caller only (COMMANDS.md; flag 64)."""
+    """Personal data, errors and usage are for the caller only: the EPHEMERAL message flag, 64
+    (https://discord.com/developers/docs/resources/message#message-object-message-flags)."""
     return reply.private or reply.error
 
 

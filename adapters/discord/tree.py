@@ -42,7 +42,8 @@ STAFF_PERMISSIONS = {
 
 
 def annotation(opt: Opt) -> Any:
-    """The discord.py annotation for one option kind (COMMANDS.md "Options on Discord")."""
+    """The discord.py annotation for one option kind: numbers and text carry their bounds
+    (https://discordpy.readthedocs.io/en/stable/interactions/api.html#range)."""
     if opt.kind in (Kind.INT, Kind.POINTS):
         return app_commands.Range[int, opt.min, opt.max]
     if opt.kind is Kind.MEMBER:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from urllib.parse import urlsplit
 
@@ -84,7 +82,8 @@ class TelegramAdapter:
 
     def build(self) -> Application:
         """The Application `serve` runs. `base_url` is passed unchanged: PTB appends the token
-        without a slash, so it ends in `/bot` (PLATFORM_FACTS)."""
+        without a slash, so it ends in `/bot`, like the default `https://api.telegram.org/bot`
+        (https://docs.python-telegram-bot.org/en/v22.8/telegram.ext.applicationbuilder.html)."""
         application = (
             Application.builder()
             .token(self.settings.token)
@@ -129,8 +128,7 @@ class TelegramAdapter:
         except BaseException:
             await self.stop()
             raise
-        worker = f"telegram:{socket.gethostname()}:{os.getpid()}"
-        self._delivery = Deliverer(self.app.services, "telegram", self.send, worker=worker,
+        self._delivery = Deliverer(self.app.services, "telegram", self.send,
                                    poll_seconds=self.delivery_poll_seconds)
         self._delivery.start()
         self.app.settle()
@@ -267,10 +265,12 @@ class TelegramAdapter:
                           link=link(url, url)).reply()
 
     def deep_link(self, command: str | None) -> str:
-        """t.me/<bot>?start=<command>: the core's /start runs the command named by the payload
+        """t.me/<bot>?start=<payload> reopens `command` in the private chat when the core
+        declared a payload for it, else the link just opens the chat
         (https://core.telegram.org/bots/features#deep-linking; payload A-Za-z0-9_-, 1-64)."""
         base = f"https://t.me/{self.username}"
-        return f"{base}?start={command}" if command else base
+        payload = self.app.registry.deep_link_for(command) if command else None
+        return f"{base}?start={payload}" if payload else base
 
     async def _to_private(self, inv: Invocation, reply: Reply) -> bool:
         """False when the member never started the bot or blocked it (403): a bot cannot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -12,6 +13,8 @@ from bot.services.members import Caller
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.commands.spec import Registry
+    from bot.reply import Reply
 
 
 @dataclass
@@ -21,6 +24,10 @@ class Ctx:
     caller: Caller
     t: Translator
     now: datetime
+    registry: Registry
+    # Run another command as this caller, through the dispatcher's checks (role, arguments):
+    # how /start acts on a deep-link payload.
+    run: Callable[[str, dict[str, str]], Awaitable[Reply]]
 
     def key(self, part: str = "") -> str:
         """An idempotency key for one effect of this invocation, stable across redeliveries."""

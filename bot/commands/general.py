@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
-from bot import errors
+from bot import errors, zones
 from bot.actions import Action, action
 from bot.commands.context import Ctx
-from bot.commands.parse import valid_zone
-from bot.commands.spec import REGISTRY, Opt, button, command
+from bot.commands.spec import Opt, button, command
 from bot.i18n import N_, negotiate, translator
 from bot.model import Role
 from bot.reply import Button, Reply, Text, bold, code
 from bot.views.usage import usage_block, usage_line
 
-_LINK_PAYLOAD = re.compile(r"^link-([A-Za-z0-9]{4,16})$")
-
 
 @command("start", N_("Welcome, and choose your language."),
          Opt.text("payload", N_("A start link's payload"), max_len=64, required=False))
 async def start(ctx: Ctx, payload: str | None) -> Reply:
-    if payload:
-        if match := _LINK_PAYLOAD.match(payload):
-            from bot.commands.identity import link
-
-            return await link(ctx, match.group(1))
-        spec = REGISTRY.get(payload)
-        if spec and not any(o.required for o in spec.options) and ctx.caller.role >= spec.role:
-            # A deep link such as t.me/<bot>?start=points runs that command here.
-            reply = await spec.handler(ctx, **{o.name: None for o in spec.options})
-            return reply.with_(private=reply.private or spec.private)
+    """A deep-link payload runs only what a feature declared for it (`start_payload`)."""
+    found = ctx.registry.start_command(payload) if payload else None
+    if found is not None:
+        command, raw = found
+        return await ctx.run(command, raw)
     return welcome(ctx)
 
 
@@ -58,7 +48,7 @@ def language_buttons(ctx: Ctx) -> tuple[tuple[Button, ...], ...]:
 async def help_(ctx: Ctx, command: str | None) -> Reply:
     t = ctx.t
     if command:
-        spec = REGISTRY.get(command.lstrip("/"))
+        spec = ctx.registry.get(command.lstrip("/"))
         if spec is None or spec.role > ctx.caller.role:
             raise errors.NotFound(what="command", name=command.lstrip("/")[:40])
         return Text().add(*usage_block(t, spec)).reply()
@@ -66,7 +56,7 @@ async def help_(ctx: Ctx, command: str | None) -> Reply:
     headings = {Role.MEMBER: N_("Everyone"), Role.AMBASSADOR: N_("Ambassadors"),
                 Role.ORGANISER: N_("Organisers")}
     for role, heading in headings.items():
-        specs = [s for s in REGISTRY if s.role == role]
+        specs = [s for s in ctx.registry if s.role == role]
         if role > ctx.caller.role or not specs:
             continue
         text.line("").line(bold(t.gettext(heading)))
@@ -117,9 +107,12 @@ async def timezone(ctx: Ctx, zone: str | None) -> Reply:
                           zone=bold(str(t.tz)), time=t.datetime(ctx.now, "short")).line(
             t.gettext("Change it with /timezone Area/City, for example /timezone Asia/Jakarta.")
         ).reply(private=True)
-    if not valid_zone(zone):
+    try:
+        zone = zones.canonical(zone)
+    except zones.UnknownZone as exc:
         raise errors.UsageError(command="timezone", option="zone", problem="bad_zone",
-                                value=zone[:40])
+                                value=exc.name[:40],
+                                suggestions=", ".join(exc.suggestions)) from None
     await ctx.services.members.set_settings(ctx.caller.member_id, timezone=zone)
     moved = translator(t.locale, zone)
     return Text().fmt(t.gettext("Your time zone is now {zone}; it is {time} there."),

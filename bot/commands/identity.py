@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from bot import errors
+from bot.actions import Action
 from bot.commands.context import Ctx
-from bot.commands.spec import Opt, command
+from bot.commands.spec import Opt, button, command, start_payload
 from bot.i18n import N_
 from bot.model import Role
 from bot.reply import Reply, Text, bold
 from bot.reply import code as code_style
 from bot.storage.members import MemberRow
+from bot.views import identity as views
 from bot.views.errors import role_name
-from bot.views.points import member_name, points_phrase
+from bot.views.points import member_name
 
 ROLE_CHOICES = ("ambassador", "organiser")
 
@@ -20,34 +23,62 @@ ROLE_CHOICES = ("ambassador", "organiser")
                   required=False),
          private=True)
 async def link(ctx: Ctx, code: str | None) -> Reply:
+    """Without a code: issue one. With one: show what linking would do, and ask."""
     t = ctx.t
-    if not code:
-        issued, _expires = await ctx.services.members.issue_link_code(ctx.caller)
-        minutes = ctx.services.settings.points.link_code_minutes
-        return (Text()
-                .fmt(t.gettext("Your link code is {code}."), code=code_style(issued))
-                .line_fmt(t.ngettext(
-                    "On your other account (Telegram, Discord or the console), send /link {code} "
-                    "within {n} minute. It works once.",
-                    "On your other account (Telegram, Discord or the console), send /link {code} "
-                    "within {n} minutes. It works once.", minutes), code=issued,
-                    n=t.number(minutes))
-                .reply(private=True))
-    result = await ctx.services.members.link(ctx.caller, code)
+    if code:
+        preview = await ctx.services.members.preview_link(ctx.caller, code)
+        return views.link_preview(t, preview)
+    issued, _expires = await ctx.services.members.issue_link_code(ctx.caller)
+    minutes = ctx.services.settings.points.link_code_minutes
+    return (Text()
+            .fmt(t.gettext("Your link code is {code}."), code=code_style(issued))
+            .line_fmt(t.ngettext(
+                "On your other account (Telegram, Discord or the console), send /link {code} "
+                "within {n} minute. It works once.",
+                "On your other account (Telegram, Discord or the console), send /link {code} "
+                "within {n} minutes. It works once.", minutes), code=issued,
+                n=t.number(minutes))
+            .reply(private=True))
+
+
+# t.me/<bot>?start=link-CODE opens the same preview as /link CODE (it never links by itself).
+start_payload(r"link-([A-Za-z0-9]{4,16})", "link", "code")
+start_payload("link", "link")
+
+
+@button("link")
+async def link_pressed(ctx: Ctx, pressed: Action) -> Reply:
+    """The presser's own account joins: the code and both sides are checked again now."""
+    if pressed.verb == "no":
+        return Text().add(ctx.t.gettext("Nothing was linked.")).reply(private=True, edit=True)
+    if pressed.verb != "ok" or len(pressed.args) != 1:
+        raise errors.StaleAction()
+    result = await ctx.services.members.link(ctx.caller, pressed.args[0])
     standing = await ctx.services.ledger.standing(result.member_id)
-    text = Text().add(t.gettext("Linked! This account now shares one member, one balance and one "
-                                "history with your other account."))
-    text.line_fmt(t.gettext("Balance: {points}"), points=bold(points_phrase(t, standing.balance)))
-    return text.reply(private=True)
+    return views.linked(ctx.t, standing.balance, result.already).with_(edit=True)
 
 
 @command("unlink", N_("Detach this account from its member (it starts again with no points)."),
          private=True)
 async def unlink(ctx: Ctx) -> Reply:
+    """Destructive, so it asks first (a posted t.me/<bot>?start=unlink must not detach
+    whoever taps it; /start does not run it anyway)."""
+    if len(await ctx.services.members.accounts(ctx.caller.member_id)) < 2:
+        raise errors.NothingToUnlink()
+    return views.unlink_question(ctx.t)
+
+
+@button("unlink")
+async def unlink_pressed(ctx: Ctx, pressed: Action) -> Reply:
+    if pressed.verb == "no":
+        return Text().add(ctx.t.gettext("Nothing changed: this account stays linked.")).reply(
+            private=True, edit=True)
+    if pressed.verb != "ok":
+        raise errors.StaleAction()
     await ctx.services.members.unlink(ctx.caller)
     return Text().add(ctx.t.gettext(
         "This account is now on its own, with no points. Your other accounts keep the member, its "
-        "points and its history.")).reply(private=True)
+        "points and its history.")).reply(private=True, edit=True)
 
 
 @command("grant", N_("Give a member the ambassador or organiser role."),

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import zones
 from bot.commands.spec import CommandSpec, Kind, Opt
 from bot.errors import UsageError
 from bot.model import Platform, Target
@@ -225,7 +225,10 @@ def _datetime(opt: Opt, value: str, *, tz: tzinfo, **_) -> datetime:
     try:
         naive = datetime.fromisoformat(f"{day}T{int(clock.split(':')[0]):02d}:{clock[-2:]}")
         zone_info = _zone(zone) if zone else tz
-    except (ValueError, ZoneInfoNotFoundError):
+    except zones.UnknownZone as exc:
+        raise UsageError(option=opt.name, problem="bad_zone", value=exc.name[:40],
+                         suggestions=", ".join(exc.suggestions)) from None
+    except ValueError:
         raise UsageError(option=opt.name, problem="bad_time", value=value[:40]) from None
     return naive.replace(tzinfo=zone_info).astimezone(UTC)
 
@@ -242,7 +245,7 @@ def _zone(text: str) -> tzinfo:
         if hours > 14 or minutes >= 60:
             raise ValueError(text)
         return timezone(sign * timedelta(hours=hours, minutes=minutes))
-    return ZoneInfo(text)
+    return zones.lookup(text)
 
 
 _CONVERTERS = {
@@ -251,10 +254,3 @@ _CONVERTERS = {
     Kind.DATETIME: _datetime,
 }
 
-
-def valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return "/" in name or name == "UTC"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import errors
 from bot.actions import Action
 from bot.commands.context import Ctx
-from bot.commands.spec import Opt, button, command
+from bot.commands.spec import Opt, button, command, start_payload
 from bot.i18n import N_
 from bot.model import Role
 from bot.reply import Reply
@@ -31,6 +31,11 @@ async def points(ctx: Ctx, member: MemberRow | None) -> Reply:
 async def history(ctx: Ctx, member: MemberRow | None) -> Reply:
     target = _viewable(ctx, member, "history")
     return await _history_page(ctx, target, 1, member)
+
+
+# The Telegram adapter points a group's member at these in a private chat (t.me/<bot>?start=…).
+start_payload("points", "points")
+start_payload("history", "history")
 
 
 @button("hist")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import actions, errors
 from bot.commands.context import Ctx
-from bot.commands.parse import assign, convert
+from bot.commands.parse import assign, clean_text, convert
 from bot.commands.spec import CommandSpec, Kind, Registry
 from bot.i18n import negotiate, translator
 from bot.model import Invocation, Target
@@ -83,8 +83,10 @@ class Dispatcher:
         return translator(locale, caller.timezone or settings.time.default_timezone)
 
     def _context(self, inv: Invocation, caller: Caller) -> Ctx:
-        return Ctx(self.services, inv, caller, self.translator_for(caller, inv),
-                   self.services.clock())
+        ctx = Ctx(self.services, inv, caller, self.translator_for(caller, inv),
+                  self.services.clock(), self.registry,
+                  lambda name, raw: self._command(ctx, name, raw))
+        return ctx
 
     def _fallback_translator(self, inv: Invocation):
         settings = self.services.settings
@@ -121,7 +123,7 @@ class Dispatcher:
     @staticmethod
     def _first_missing(inv: Invocation, spec: CommandSpec, raw: dict[str, str]):
         for opt in spec.options:
-            if opt.required and not (raw.get(opt.name) or "").strip():
+            if opt.required and not clean_text(raw.get(opt.name) or ""):
                 if opt.kind == Kind.MEMBER and inv.reply_to is not None:
                     continue
                 return opt
@@ -131,8 +133,9 @@ class Dispatcher:
         inv = ctx.inv
         kwargs: dict[str, Any] = {}
         for opt in spec.options:
-            value = raw.get(opt.name)
-            if value is None or not value.strip():
+            # A value of only control characters cleans to nothing: it was not given at all.
+            value = clean_text(raw.get(opt.name) or "")
+            if not value:
                 if opt.kind == Kind.MEMBER and inv.reply_to is not None:
                     kwargs[opt.name] = await self.services.members.find(
                         inv.reply_to, vouched=inv.reply_to)

@@ -7,6 +7,7 @@ choices, localized descriptions); the core parses every platform's input with th
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ class Kind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Opt:
-    """One argument. `rest` takes the rest of the line (TEXT… in COMMANDS.md)."""
+    """One argument. `rest` takes the rest of the line (`REASON…` in a usage line)."""
 
     name: str
     kind: Kind
@@ -119,10 +120,47 @@ class ActionSpec:
     role: Role = Role.MEMBER
 
 
+@dataclass(frozen=True)
+class StartPayload:
+    """A Telegram deep-link payload `/start` may act on (t.me/<bot>?start=<payload>): the
+    whole payload matches `pattern`, and its groups fill the named options of `command`.
+
+    Anyone can post such a link and anyone may tap it, so only payloads declared here run,
+    and each runs its command as the person who tapped it would typing it (role checks and
+    confirmation buttons included) — never an arbitrary command."""
+
+    pattern: re.Pattern[str]
+    command: str
+    options: tuple[str, ...] = ()
+
+    def raw(self, payload: str) -> dict[str, str] | None:
+        match = self.pattern.fullmatch(payload)
+        if match is None:
+            return None
+        return dict(zip(self.options, match.groups(), strict=True))
+
+
 @dataclass
 class Registry:
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     actions: dict[str, ActionSpec] = field(default_factory=dict)
+    start_payloads: list[StartPayload] = field(default_factory=list)
+
+    def add_start_payload(self, payload: StartPayload) -> None:
+        self.start_payloads.append(payload)
+
+    def start_command(self, payload: str) -> tuple[str, dict[str, str]] | None:
+        """The command (and its raw arguments) a deep-link payload stands for, if any."""
+        for known in self.start_payloads:
+            raw = known.raw(payload)
+            if raw is not None:
+                return known.command, raw
+        return None
+
+    def deep_link_for(self, command: str) -> str | None:
+        """The payload that reopens `command` (without arguments) in a private chat."""
+        found = self.start_command(command)
+        return command if found and found[0] == command and not found[1] else None
 
     def add(self, spec: CommandSpec) -> None:
         if spec.name in self.commands:
@@ -161,3 +199,9 @@ def button(prefix: str, role: Role = Role.MEMBER) -> Callable:
         return handler
 
     return register
+
+
+def start_payload(pattern: str, command: str, *options: str) -> None:
+    """Declare a deep-link payload: `start_payload(r"link-([A-Za-z0-9]{4,16})", "link",
+    "code")` lets t.me/<bot>?start=link-CODE run `/link CODE`."""
+    REGISTRY.add_start_payload(StartPayload(re.compile(pattern), command, options))

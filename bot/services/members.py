@@ -42,6 +42,18 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class LinkPreview:
+    """Both sides of a link before it is confirmed: the issuer's member stays."""
+
+    code: str
+    issuer: MemberRow
+    issuer_role: Role
+    joiner: MemberRow
+    joiner_role: Role
+    merged_role: Role
+
+
+@dataclass(frozen=True)
 class LinkResult:
     member_id: int
     merged_points: int
@@ -91,15 +103,10 @@ class MemberService:
     async def _load_or_create(self, actor: Actor) -> Caller:
         now = self.clock()
         async with self.db.write() as conn:
-            account = await repo.get_account(conn, actor.platform, actor.user_id)
-            if account is None:
-                member_id = await repo.create_member(conn, now, _name(actor), actor.platform)
-                await repo.insert_account(
-                    conn, platform=actor.platform, user_id=actor.user_id, member_id=member_id,
-                    username=actor.username, display_name=_name(actor), now=now,
-                    locale_hint=actor.locale_hint)
-                account = await repo.get_account(conn, actor.platform, actor.user_id)
-            else:
+            account, created = await repo.get_or_create_account(
+                conn, platform=actor.platform, user_id=actor.user_id, username=actor.username,
+                display_name=_name(actor), now=now, locale_hint=actor.locale_hint)
+            if not created:
                 await repo.touch_account(conn, account.id, username=actor.username,
                                          display_name=_name(actor), now=now,
                                          locale_hint=actor.locale_hint)
@@ -140,15 +147,10 @@ class MemberService:
     async def _add_account(self, who: Target) -> AccountRow:
         """A new member for an account the platform vouched for; race-safe (first one wins)."""
         async with self.db.write() as conn:
-            account = await repo.get_account(conn, who.platform, who.user_id)
-            if account is not None:
-                return account
-            now, name = self.clock(), who.display_name or who.username
-            member_id = await repo.create_member(conn, now, name, who.platform)
-            await repo.insert_account(conn, platform=who.platform, user_id=who.user_id,
-                                      member_id=member_id, username=who.username,
-                                      display_name=name, now=now)
-            return await repo.get_account(conn, who.platform, who.user_id)
+            account, _created = await repo.get_or_create_account(
+                conn, platform=who.platform, user_id=who.user_id, username=who.username,
+                display_name=who.display_name or who.username, now=self.clock())
+            return account
 
     async def _find_account(self, conn, target: Target) -> AccountRow | None:
         if target.user_id:
@@ -215,35 +217,80 @@ class MemberService:
     # -- linking ---------------------------------------------------------------------------
 
     async def issue_link_code(self, caller: Caller) -> tuple[str, datetime]:
+        """A one-time code for another account to join the caller's member. The caller's role
+        right now (a Discord role shows only on the update itself) is kept with it."""
         now = self.clock()
         expires = now + timedelta(minutes=self.settings.points.link_code_minutes)
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
         async with self.db.write() as conn:
             await repo.delete_expired_codes(conn, now)
             await repo.insert_link_code(conn, code=code, member_id=caller.member_id,
-                                        issuer_account_id=caller.account_id, expires_at=expires)
+                                        issuer_account_id=caller.account_id,
+                                        issuer_role=caller.role.code, expires_at=expires)
         return code, expires
 
+    async def preview_link(self, caller: Caller, code: str) -> LinkPreview:
+        """What linking with `code` would do, checked as the link itself will check it; nothing
+        changes until the caller confirms (a posted link must never link by itself)."""
+        code = normalise_code(code)
+        async with self.db.read() as conn:
+            found = await repo.get_link_code(conn, code)
+            issuer = await repo.get_member(conn, found.member_id) if found else None
+            linked = await repo.accounts_of(conn, issuer.id) if issuer else []
+            joiner = await repo.get_member(conn, caller.member_id)
+        if found is not None and found.used_by_account_id == caller.account_id:
+            raise errors.AlreadyLinked()
+        if (found is None or issuer is None or found.used_at is not None
+                or found.expires_at <= self.clock()):
+            raise self._invalid_code()
+        if issuer.id == caller.member_id:
+            raise errors.AlreadyLinked()
+        issuer_role = self._issuer_role(found, issuer, linked)
+        self._check_no_rise(caller, issuer_role)
+        return LinkPreview(code, issuer, issuer_role, joiner, caller.role,
+                           max(issuer_role, caller.role))
+
     async def link(self, caller: Caller, code: str) -> LinkResult:
-        """Join the caller's account (and its member) to the member who issued `code`."""
-        code = code.strip().upper().replace("-", "")
+        """Join the caller's account (and its member) to the member who issued `code`.
+
+        Refused when the caller holds a higher role than the issuer: the merged member keeps
+        the higher role, so the issuer's other accounts would gain it. The higher side must
+        issue the code instead (see `_check_no_rise`)."""
+        code = normalise_code(code)
         now = self.clock()
         async with self.db.write() as conn:
-            claimed = await repo.claim_link_code(conn, code, caller.account_id, now)
-            if claimed is None:
-                if await repo.link_code_used_by(conn, code) == caller.account_id:
-                    # The same update delivered twice: the first delivery did the linking.
-                    return LinkResult(caller.member_id, 0, already=True)
-                raise errors.LinkCodeInvalid()
-            issuer_member_id, _issuer_account = claimed
-            if issuer_member_id == caller.member_id:
+            found = await repo.get_link_code(conn, code)
+            if found is not None and found.used_by_account_id == caller.account_id:
+                # The same press or update delivered twice: the first one did the linking.
+                return LinkResult(found.member_id, 0, already=True)
+            if not await repo.claim_link_code(conn, code, caller.account_id, now):
+                raise self._invalid_code()
+            if found.member_id == caller.member_id:
                 raise errors.AlreadyLinked()
-            keep = await repo.lock_member(conn, issuer_member_id)
+            keep = await repo.lock_member(conn, found.member_id)
             gone = await repo.lock_member(conn, caller.member_id)
+            issuer_role = self._issuer_role(found, keep, await repo.accounts_of(conn, keep.id))
+            self._check_no_rise(caller, issuer_role)  # raising rolls the claim back too
             role = max(Role.from_code(keep.role), Role.from_code(gone.role)).code
             await repo.merge_members(conn, keep, gone, role)
         self.forget(keep.id, gone.id)
         return LinkResult(keep.id, gone.balance)
+
+    def _issuer_role(self, found: repo.LinkCodeRow, issuer: MemberRow,
+                     linked: list[AccountRow]) -> Role:
+        return max(Role.from_code(found.issuer_role), *self.role_sources(issuer, linked))
+
+    @staticmethod
+    def _check_no_rise(caller: Caller, issuer_role: Role) -> None:
+        """Linking must never lift anyone's rights by surprise. A member who posts their code
+        (or a t.me link with it) and gets an organiser to open it would otherwise share the
+        organiser's role on their own accounts. So the account with the higher role — from
+        config, a Discord role or a chat grant — must be the one that issues the code."""
+        if caller.role > issuer_role:
+            raise errors.LinkRaisesRole(role=caller.role.code, issuer_role=issuer_role.code)
+
+    def _invalid_code(self) -> errors.LinkCodeInvalid:
+        return errors.LinkCodeInvalid(minutes=self.settings.points.link_code_minutes)
 
     async def unlink(self, caller: Caller) -> int:
         """Detach the caller's account onto a fresh member with no points; returns its id."""
@@ -267,6 +314,11 @@ class MemberService:
     async def mark_unreachable(self, account_id: int) -> None:
         async with self.db.write() as conn:
             await repo.set_reachable(conn, account_id, False)
+
+
+def normalise_code(code: str) -> str:
+    """Codes are shown upper case; people type them in any case, with or without a dash."""
+    return code.strip().upper().replace("-", "")
 
 
 def _name(actor: Actor) -> str | None:

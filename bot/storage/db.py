@@ -79,13 +79,25 @@ class Database:
 
     def insert_ignore(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT DO NOTHING, the idempotent insert both backends understand."""
-        dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        return dialect_insert(table)
+        return _DIALECT_INSERT[self.dialect](table)
 
     async def dispose(self) -> None:
         if self._inline is not None:
             self._inline.close()
         await self.engine.dispose()
+
+
+_DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def insert_for(conn: AsyncConnection, table: sa.Table) -> Any:
+    """The backend's own INSERT, which has `on_conflict_do_nothing()` / `_do_update()`.
+
+    Every get-or-create is such an insert followed by a read: two transactions that both read
+    "missing" and then insert would collide on the unique key on PostgreSQL (READ COMMITTED),
+    while an insert that ignores the conflict waits for the other one and then does nothing
+    (https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT)."""
+    return _DIALECT_INSERT[conn.dialect.name](table)
 
 
 def _make_engine(url: str, echo: bool) -> AsyncEngine:

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.db import insert_for
 from bot.storage.schema import kv
 
 
@@ -15,7 +16,8 @@ async def get(conn: AsyncConnection, key: str) -> str | None:
 
 
 async def put(conn: AsyncConnection, key: str, value: str, now: datetime) -> None:
-    updated = await conn.execute(kv.update().where(kv.c.key == key).values(value=value,
-                                                                           updated_at=now))
-    if not updated.rowcount:
-        await conn.execute(kv.insert().values(key=key, value=value, updated_at=now))
+    """Insert or replace in one statement: two processes starting together both write."""
+    stmt = insert_for(conn, kv).values(key=key, value=value, updated_at=now)
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=["key"], set_={"value": stmt.excluded.value,
+                                      "updated_at": stmt.excluded.updated_at}))

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.db import insert_for
 from bot.storage.schema import accounts, ledger, link_codes, members, outbox
 
 
@@ -116,18 +117,31 @@ async def accounts_of(conn: AsyncConnection, member_id: int) -> list[AccountRow]
     return [_account(r) for r in await conn.execute(query.order_by(accounts.c.id))]
 
 
-async def insert_account(conn: AsyncConnection, *, platform: str, user_id: str, member_id: int,
-                         username: str | None, display_name: str | None, now: datetime,
-                         dm_chat_id: str | None = None, locale_hint: str | None = None) -> int:
-    result = await conn.execute(
-        accounts.insert().values(
+async def get_or_create_account(conn: AsyncConnection, *, platform: str, user_id: str,
+                                username: str | None, display_name: str | None, now: datetime,
+                                locale_hint: str | None = None) -> tuple[AccountRow, bool]:
+    """The account, with a new member of its own when it is new; True when this call made it.
+
+    Race-safe: the account insert ignores a conflict, and when another transaction created the
+    account first, the member made for it here is deleted again, so no orphan stays."""
+    account = await get_account(conn, platform, user_id)
+    if account is not None:
+        return account, False
+    member_id = await create_member(conn, now, display_name, platform)
+    inserted = (await conn.execute(
+        insert_for(conn, accounts).values(
             platform=platform, platform_user_id=user_id, member_id=member_id, username=username,
             username_lower=username.lower() if username else None, display_name=display_name,
-            created_at=now, last_seen_at=now, dm_chat_id=dm_chat_id,
+            created_at=now, last_seen_at=now,
             locale_hint=(locale_hint or None) and locale_hint[:35],
-        ).returning(accounts.c.id)
-    )
-    return result.scalar_one()
+        ).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
+        .returning(accounts.c.id)
+    )).scalar()
+    if inserted is None:
+        await conn.execute(members.delete().where(members.c.id == member_id))
+    account = await get_account(conn, platform, user_id)
+    assert account is not None  # inserted here, or committed by the one that won the race
+    return account, inserted is not None
 
 
 async def touch_account(conn: AsyncConnection, account_id: int, *, username: str | None,
@@ -183,31 +197,43 @@ async def merge_members(conn: AsyncConnection, keep: MemberRow, gone: MemberRow,
     await conn.execute(members.delete().where(members.c.id == gone.id))
 
 
+@dataclass(frozen=True)
+class LinkCodeRow:
+    code: str
+    member_id: int
+    issuer_account_id: int
+    issuer_role: str
+    expires_at: datetime
+    used_at: datetime | None
+    used_by_account_id: int | None
+
+
 async def insert_link_code(conn: AsyncConnection, *, code: str, member_id: int,
-                           issuer_account_id: int, expires_at: datetime) -> None:
+                           issuer_account_id: int, issuer_role: str,
+                           expires_at: datetime) -> None:
     await conn.execute(link_codes.insert().values(
         code=code, member_id=member_id, issuer_account_id=issuer_account_id,
-        expires_at=expires_at,
+        issuer_role=issuer_role, expires_at=expires_at,
     ))
 
 
+async def get_link_code(conn: AsyncConnection, code: str) -> LinkCodeRow | None:
+    query = sa.select(*[link_codes.c[f] for f in LinkCodeRow.__dataclass_fields__]).where(
+        link_codes.c.code == code)
+    row = (await conn.execute(query)).first()
+    return LinkCodeRow(**row._mapping) if row else None
+
+
 async def claim_link_code(conn: AsyncConnection, code: str, account_id: int,
-                          now: datetime) -> tuple[int, int] | None:
+                          now: datetime) -> bool:
     """Use a code once: the conditional update is what makes a code single-use under races."""
     result = await conn.execute(
         link_codes.update()
         .where(link_codes.c.code == code, link_codes.c.used_at.is_(None),
                link_codes.c.expires_at > now)
         .values(used_at=now, used_by_account_id=account_id)
-        .returning(link_codes.c.member_id, link_codes.c.issuer_account_id)
     )
-    row = result.first()
-    return (row.member_id, row.issuer_account_id) if row else None
-
-
-async def link_code_used_by(conn: AsyncConnection, code: str) -> int | None:
-    query = sa.select(link_codes.c.used_by_account_id).where(link_codes.c.code == code)
-    return (await conn.execute(query)).scalar()
+    return bool(result.rowcount)
 
 
 async def delete_expired_codes(conn: AsyncConnection, now: datetime) -> int:

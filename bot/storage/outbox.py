@@ -94,14 +94,28 @@ async def _finish(conn: AsyncConnection, row_id: int, **values) -> None:
     await conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
 
 
-async def release_stale(conn: AsyncConnection, older_than: datetime) -> int:
-    """Claims a crashed process never finished go back to the queue (the one message in doubt)."""
+@dataclass(frozen=True)
+class Released:
+    """A claim given back because its owner stopped: this message may already have gone out."""
+
+    id: int
+    kind: str
+    member_id: int | None
+    chat_ref: str | None
+
+
+async def release_orphaned(conn: AsyncConnection, platform: str,
+                           live: sa.Select) -> list[Released]:
+    """Give back claims on `platform` whose owner is not among `live` (the names of workers
+    with a recent heartbeat): the owner stopped between claiming a row and marking it."""
     result = await conn.execute(
         outbox.update()
-        .where(outbox.c.status == SENDING, outbox.c.claimed_at < older_than)
+        .where(outbox.c.platform == platform, outbox.c.status == SENDING,
+               sa.or_(outbox.c.claimed_by.is_(None), outbox.c.claimed_by.not_in(live)))
         .values(status=PENDING, claimed_by=None, claimed_at=None)
+        .returning(outbox.c.id, outbox.c.kind, outbox.c.member_id, outbox.c.chat_ref)
     )
-    return result.rowcount or 0
+    return [Released(r.id, r.kind, r.member_id, r.chat_ref) for r in result]
 
 
 async def status_counts(conn: AsyncConnection) -> dict[str, int]:

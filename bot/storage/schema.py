@@ -63,6 +63,7 @@ link_codes = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
     sa.Column("used_by_account_id", sa.BigInteger),
+    sa.Column("issuer_role", sa.String(16), nullable=False, server_default="member"),
 )
 
 ledger = sa.Table(
@@ -102,6 +103,15 @@ outbox = sa.Table(
     sa.UniqueConstraint("dedupe_key"),
     sa.Index(None, "platform", "status", "not_before"),
     sa.Index(None, "member_id"),
+    sa.Index(None, "status", "claimed_by"),
+)
+
+workers = sa.Table(
+    "workers", metadata,
+    sa.Column("name", sa.String(96), primary_key=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime, nullable=False),
 )
 
 kv = sa.Table(

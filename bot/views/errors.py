@@ -58,6 +58,9 @@ def _describe(t: Translator, exc: DomainError, text: Text) -> None:
                 if isinstance(values.get(bound), int):
                     values[bound] = t.number(values[bound])
             text.fmt(t.gettext(_PROBLEMS.get(problem, _PROBLEMS["missing"])), **values)
+            if p.get("suggestions"):
+                text.line_fmt(t.gettext("“{value}” is a region; zones in it include {zones}."),
+                              value=values["value"], zones=p["suggestions"])
         case "permission":
             text.fmt(t.gettext("Only an {role} can do that."), role=role_name(t, p["role"]))
         case "not_found" if p.get("what") == "command":
@@ -74,10 +77,21 @@ def _describe(t: Translator, exc: DomainError, text: Text) -> None:
             text.fmt(t.gettext("That needs {amount} points, but the balance is only {balance}."),
                      amount=bold(t.number(p["amount"])), balance=bold(t.number(p["balance"])))
         case "link_code_invalid":
-            text.add(t.gettext("That link code is unknown, used or expired. Send /link on your "
-                               "other account to get a new one (codes last 10 minutes)."))
+            minutes = p.get("minutes", 10)
+            text.fmt(t.ngettext(
+                "That link code is unknown, used or expired. Send /link on your other account "
+                "to get a new one (a code lasts {n} minute).",
+                "That link code is unknown, used or expired. Send /link on your other account "
+                "to get a new one (a code lasts {n} minutes).", minutes), n=t.number(minutes))
         case "already_linked":
-            text.add(t.gettext("These accounts already belong to the same member."))
+            text.add(t.gettext("These accounts are already linked: they share one member."))
+        case "link_raises_role":
+            text.fmt(t.gettext("This account has the {role} role and the account that made the "
+                               "code has only the {issuer_role} role. Linking this way round "
+                               "would give the {role} role to that account too, so I won't do "
+                               "it. Send /link on this account instead and use its code on "
+                               "the other account."),
+                     role=role_name(t, p["role"]), issuer_role=role_name(t, p["issuer_role"]))
         case "nothing_to_unlink":
             text.add(t.gettext("This account is not linked to any other account."))
         case "role_from_config":

@@ -8,7 +8,7 @@ from bot.reply import Span, code
 
 
 def usage_line(spec: CommandSpec) -> str:
-    """`/award @member AMOUNT REASON…`, as COMMANDS.md writes it."""
+    """`/award @member AMOUNT REASON…`, as /help and docs/commands.md show it."""
     return " ".join([f"/{spec.name}", *(_word(o) for o in spec.options)])
 
 

@@ -147,9 +147,12 @@ async def link_from_telegram(both: Both) -> None:
     """Mia asks for a code on Telegram and gives it to /link on Discord."""
     found = _CODE.search(issued := await both.telegram("/link"))
     assert found, issued
-    answer = await both.discord("link", {"code": found.group(1)})
-    assert "Linked!" in answer.content and answer.ephemeral
-    assert balance_in(answer.content) == 0
+    preview = await both.discord("link", {"code": found.group(1)})
+    assert "Link this account to another member?" in preview.content and preview.ephemeral
+    press = await both.dc.press(preview, preview.custom_ids[0], user_id=MIA_DC, username="mia")
+    await press.readable(TIMEOUT)
+    assert "Linked!" in preview.content  # the preview became the answer
+    assert balance_in(preview.content) == 0
 
 
 async def link_from_discord(both: Both) -> None:
@@ -158,7 +161,13 @@ async def link_from_discord(both: Both) -> None:
     assert issued.ephemeral  # a link code is a secret
     found = _CODE.search(issued.content)
     assert found, issued.content
-    answer = await both.telegram(f"/link {found.group(1)}")
+    since = both.tg.mark()
+    both.tg.message(f"/link {found.group(1)}", user_id=MIA_TG)
+    preview = await both.tg.wait_for_message(chat_id=MIA_TG, since=since, timeout=TIMEOUT)
+    assert "Link this account to another member?" in preview["plain_text"]
+    since = both.tg.mark()
+    both.tg.press_button(preview, "Link accounts", user_id=MIA_TG)
+    answer = (await both.tg.wait_for_edit(since=since, timeout=TIMEOUT))["plain_text"]
     assert "Linked!" in answer and balance_in(answer) == 0
 
 
@@ -170,7 +179,7 @@ async def award_on_telegram(both: Both, amount: int, reason: str) -> None:
 async def award_on_discord(both: Both, amount: int, reason: str) -> None:
     answer = await both.discord("award", {"member": MIA_DC, "amount": amount, "reason": reason},
                                 user_id=DC_ORGANISER, username="boss")
-    assert "Awarded" in answer.content and f"{amount} points" in answer.content
+    assert answer.content.startswith(f"Awarded **{amount} points** to **")
 
 
 async def notice_on_discord(both: Both, already: int, amount: int, reason: str,
@@ -178,15 +187,17 @@ async def notice_on_discord(both: Both, already: int, amount: int, reason: str,
     """The notice after the first `already` ones, as a DM on Discord."""
     await eventually(lambda: len(both.discord_notices()) > already, "a notice by Discord DM")
     dm = both.discord_notices()[already]
-    assert f"{amount} points" in dm and reason in dm and f"balance: {balance} points" in dm
+    assert dm.splitlines() == [f"You received **{amount} points**!", f"Reason: _{reason}_",
+                               f"Your balance: {balance} points"]
 
 
 async def notice_on_telegram(both: Both, since: int, amount: int, reason: str,
                              balance: int) -> None:
     notice = await both.tg.wait_for_message(lambda r: NOTICE in r["plain_text"],
                                             chat_id=MIA_TG, since=since, timeout=TIMEOUT)
-    text = notice["plain_text"]
-    assert f"{amount} points" in text and reason in text and f"balance: {balance} points" in text
+    assert notice["plain_text"].splitlines() == [f"You received {amount} points!",
+                                                 f"Reason: {reason}",
+                                                 f"Your balance: {balance} points"]
 
 
 async def test_linked_member_sees_one_balance_and_gets_notices_where_they_were_last(both: Both):

@@ -32,9 +32,9 @@ def test_scripted_session_survives_a_restart_in_both_languages(tmp_path):
     assert "余额：25 积分" in out or "余额: 25 积分" in out
     assert "first video" in out
     code = re.search(r"([A-Z0-9]{8})", out.split("\n\n")[-1]).group(1)
-    third = console(tmp_path, f"/link {code}\n/points\n", "--user", "bob_phone",
+    third = console(tmp_path, f"/link {code}\n/press 1\n/points\n", "--user", "bob_phone",
                     "--locale", "zh-CN")
-    assert "25" in third.stdout.split("\n\n")[-1]
+    assert "余额：25 积分" in third.stdout.split("\n\n")[-1]
     assert (tmp_path / "data" / "campusbot.db").exists()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.delivery import SENT, Deliverer, Outcome, Status
+from bot.delivery import DEAD_AFTER, SENT, Deliverer, Outcome, Status
 from bot.model import Actor, Platform
 from bot.storage import outbox
 
@@ -137,13 +137,16 @@ async def test_a_crash_mid_send_leaves_one_row_in_doubt_and_it_is_resent(app, cl
     member_id = await linked_member(app)
     for i in range(3):
         await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key=f"k{i}")
+    crashed = Deliverer(app.services, "discord", Recorder(), "crashed")
+    await crashed.reclaim()  # it was alive: registered and beating
     async with app.db.write() as conn:
         first = (await outbox.due_ids(conn, "discord", clock(), 10))[0]
-        await outbox.claim(conn, first, "crashed-worker", clock())
+        await outbox.claim(conn, first, crashed.worker, clock())
     survivor = Recorder()
     await Deliverer(app.services, "discord", survivor, "w").run_once()
-    assert len(survivor.sent) == 2  # the other two; the claimed one waits for its lease
-    clock.advance(minutes=6)
-    assert await app.release_stale_claims() == 1
-    await Deliverer(app.services, "discord", survivor, "w").run_once()
+    assert len(survivor.sent) == 2  # the other two; the claimed one's owner still looks alive
+    clock.advance(seconds=DEAD_AFTER.total_seconds() + 1)  # ... and then stopped beating
+    late = Deliverer(app.services, "discord", survivor, "w2")
+    assert [r.id for r in await late.reclaim()] == [first]
+    await late.run_once()
     assert len(survivor.sent) == 3 and (await statuses(app)) == {"sent": 3}
