@@ -1,6 +1,6 @@
 """Our own pacing of Bot API calls, plugged in through PTB's public `BaseRateLimiter` interface.
 
-Why not `AIORateLimiter` (PLATFORM_FACTS, Telegram): its `max_retries` defaults to 0 (one 429
+Why not PTB's `AIORateLimiter`: its `max_retries` defaults to 0 (one 429
 loses the message); after a 429 it may release paused requests before `retry_after` has passed;
 it throttles every call with a `chat_id` (getChat, sendChatAction too), has no per-private-chat
 limit and lets a group take 20 messages at once. Here only calls that put text in a chat are
@@ -9,16 +9,16 @@ the chat it came from until `retry_after` has passed, and the request is then se
 
 Limits: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
 Rate limiter API: https://docs.python-telegram-bot.org/en/v22.8/telegram.ext.baseratelimiter.html
+AIORateLimiter: https://docs.python-telegram-bot.org/en/v22.8/telegram.ext.aioratelimiter.html
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypedDict
@@ -103,9 +103,18 @@ def overall_window(per_second: float) -> Window:
 
 
 class Pacer(BaseRateLimiter[PaceArgs]):
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep):
+        """`clock` tells the time the windows book slots in; `sleep` is the only way the pacer
+        lets time pass (waiting for a slot, or for `retry_after` on an unpaced call).
+
+        Both are injectable so tests can run the pacer on a fake clock and check the send times
+        it books without waiting or measuring wall time; production uses the defaults, the
+        event loop's monotonic clock and `asyncio.sleep`.
+        """
         self.limits = limits
         self.clock = clock
+        self.sleep = sleep
         self.overall = overall_window(limits.per_second)
         self.chats: dict[str, Window] = {}
         self._stopping = asyncio.Event()
@@ -144,7 +153,7 @@ class Pacer(BaseRateLimiter[PaceArgs]):
                 log.warning("429 on %s for chat %s: waiting %.1fs (retry %d of %d)", endpoint,
                             chat, seconds, attempt, retries)
                 if not paced:
-                    await asyncio.sleep(seconds)
+                    await self.sleep(seconds)
 
     async def wait_turn(self, chat: str) -> None:
         """Wait for the chat's slot, then for an overall slot.
@@ -167,11 +176,19 @@ class Pacer(BaseRateLimiter[PaceArgs]):
             if self._stopping.is_set():
                 if at > self._give_up_at:
                     raise Unsent(at - now)
-                await asyncio.sleep(at - now)
+                await self.sleep(at - now)
                 return
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(at - now):
-                    await self._stopping.wait()
+            await self._nap(at - now)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep `seconds` (by `self.sleep`), or less if `stopping()` is called meanwhile."""
+        stop = asyncio.ensure_future(self._stopping.wait())
+        nap = asyncio.ensure_future(self.sleep(seconds))
+        try:
+            await asyncio.wait((stop, nap), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            nap.cancel()
 
     def stopping(self, grace: float) -> None:
         """Shutdown: what is due within `grace` seconds still goes, later messages are given

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -27,6 +28,7 @@ class Harness:
         self.fake = fake
         self.app = app
         self.adapter = adapter
+        self.clock: FakeClock | None = None
 
     async def say(self, text: str, *, user_id: int = ALICE, chat_id: int | None = None,
                   reply_chat: int | None = None, timeout: float = 5.0, **kwargs: Any) -> dict:
@@ -45,11 +47,72 @@ class Harness:
             await _sleep(0.01)
         await _sleep(0.1)
 
+    def fake_clock(self) -> FakeClock:
+        """Put the adapter's pacer on a fake clock (before anything paced was sent), so a
+        test can read the slots it books and let time pass with `advance`."""
+        pacer = self.adapter.pacer
+        assert not pacer.chats and not pacer.overall.times, "the pacer has already booked"
+        self.clock = clock = FakeClock()
+        pacer.clock, pacer.sleep = clock, clock.sleep
+        return clock
+
 
 async def _sleep(seconds: float) -> None:
-    import asyncio
-
     await asyncio.sleep(seconds)
+
+
+class FakeClock:
+    """Virtual time for the Pacer (its `clock` and `sleep`): nothing passes on its own.
+
+    `sleep` returns once `advance` has moved the clock to its end; `wakeups` lists the times
+    sleepers wait for. Times are binary fractions in the tests, so slots compare exactly.
+    `run_freely` ends the test's control: every sleep then returns at once (a failed test's
+    teardown must not wait for a turn on a clock nobody moves any more).
+    """
+
+    START = 1000.0
+
+    def __init__(self, now: float = START):
+        self.now = now
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+        self._free = False
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if self._free:
+            self.now += max(seconds, 0.0)
+        if seconds <= 0 or self._free:
+            await asyncio.sleep(0)
+            return
+        woken = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, woken))
+        await woken
+
+    @property
+    def wakeups(self) -> list[float]:
+        return sorted(at for at, woken in self._sleepers if not woken.done())
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for at, woken in self._sleepers:
+            if at <= self.now and not woken.done():
+                woken.set_result(None)
+        self._sleepers = [(at, woken) for at, woken in self._sleepers if not woken.done()]
+
+    def run_freely(self) -> None:
+        self._free = True
+        self.advance(max(self.wakeups, default=self.now) - self.now)
+
+
+async def until(condition: Callable[[], object], what: str, timeout: float = 5.0) -> None:
+    """Let the bot run until `condition()` holds (a wait for progress, not a measurement)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"never: {what}"
+        await asyncio.sleep(0.01)
 
 
 def make_settings(fake: FakeTelegram, tmp_path, **telegram: Any) -> Settings:
@@ -77,7 +140,7 @@ Starter = Callable[..., Any]
 @pytest_asyncio.fixture
 async def start_bot(fake: FakeTelegram, tmp_path) -> AsyncIterator[Starter]:
     """Start the bot with some `[telegram]` settings; everything is stopped at the end."""
-    running: list[tuple[App, TelegramAdapter]] = []
+    running: list[Harness] = []
 
     async def start(paced: bool = False, **telegram: Any) -> Harness:
         """`paced=False` lifts the per-chat limits (tests send many messages into one chat
@@ -94,13 +157,16 @@ async def start_bot(fake: FakeTelegram, tmp_path) -> AsyncIterator[Starter]:
         except BaseException:
             await app.close()
             raise
-        running.append((app, adapter))
-        return Harness(fake, app, adapter)
+        bot = Harness(fake, app, adapter)
+        running.append(bot)
+        return bot
 
     yield start
-    for app, adapter in reversed(running):
-        await adapter.stop()
-        await app.close()
+    for bot in reversed(running):
+        if bot.clock is not None:
+            bot.clock.run_freely()
+        await bot.adapter.stop()
+        await bot.app.close()
 
 
 @pytest_asyncio.fixture

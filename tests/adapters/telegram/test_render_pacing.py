@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -13,6 +12,7 @@ from adapters.telegram.pacing import Limits, Pacer, Unsent, Window
 from adapters.telegram.parse import split_command
 from bot.config import TelegramSettings
 from bot.reply import Reply, Span, Style, bold, link
+from tests.adapters.telegram.conftest import FakeClock
 from tests.fakes.telegram_api import parse_html
 
 
@@ -31,7 +31,7 @@ def test_long_replies_split_under_the_limit_and_never_inside_a_tag(line_len: int
     for n in range(60):
         spans += [Span("\n") if spans else Span(""), bold(f"{n}:"), Span("é<&" * (line_len // 3))]
     parts = render.chunks(tuple(spans))
-    assert len(parts) == (1 if line_len < 50 else len(parts)) and (line_len < 50 or len(parts) > 1)
+    assert len(parts) == 1 if line_len < 50 else len(parts) > 1  # short lines fit in one
     total = ""
     for part in parts:
         plain, _ = parse_html(part)  # raises on a cut tag or bad escaping
@@ -67,20 +67,58 @@ def test_pacer_windows_come_from_telegram_settings() -> None:
     assert (pacer.overall.limit, pacer.overall.period) == (50, 1.0)
 
 
+async def spin(condition) -> bool:
+    """Let the other tasks run (no time passes on the fake clock) until `condition()` holds."""
+    for _ in range(100):
+        if condition():
+            return True
+        await asyncio.sleep(0)
+    return bool(condition())
+
+
 async def test_stopping_gives_up_only_turns_past_the_grace() -> None:
-    pacer = Pacer(Limits(group_per_minute=1, private_burst=1, private_period=0.3))
+    clock = FakeClock()
+    start = clock.now
+    pacer = Pacer(Limits(group_per_minute=1, private_burst=1, private_period=0.5),
+                  clock=clock, sleep=clock.sleep)
     await pacer.wait_turn("-100")
     await pacer.wait_turn("7")
-    group = asyncio.create_task(pacer.wait_turn("-100"))  # its turn is a minute away
-    private = asyncio.create_task(pacer.wait_turn("7"))  # 0.3 s away
-    await asyncio.sleep(0.05)
-    started = time.monotonic()
-    pacer.stopping(grace=1.0)
-    with pytest.raises(Unsent, match="60 s away"):
-        await group
-    assert time.monotonic() - started < 0.1  # given up at once, not after the minute
-    await asyncio.wait_for(private, 1.0)  # due within the grace: still sent
-    assert time.monotonic() - started >= 0.2
+    group = asyncio.create_task(pacer.wait_turn("-100"))
+    private = asyncio.create_task(pacer.wait_turn("7"))
+    try:
+        assert await spin(lambda: len(clock.wakeups) == 2)
+        assert list(pacer.chats["-100"].times) == [start, start + 60.0]  # a minute away
+        assert list(pacer.chats["7"].times) == [start, start + 0.5]
+        pacer.stopping(grace=1.0)
+        # Given up at once: the clock has not moved, so it did not wait for the minute.
+        assert await spin(group.done) and clock.now == start
+        with pytest.raises(Unsent, match="turn was 60 s away"):
+            group.result()
+        assert not private.done()  # due within the grace: it waits for its slot ...
+        clock.advance(0.5)
+        assert await spin(private.done)
+        private.result()  # ... and is sent then
+        # The overall window saw the two first sends and the private one, at its slot.
+        assert list(pacer.overall.times) == [start, start, start + 0.5]
+    finally:
+        group.cancel()
+        private.cancel()
+
+
+async def test_stopping_wakes_a_wait_on_the_real_clock_too() -> None:
+    """The production defaults (monotonic clock, asyncio.sleep): a turn a minute away is given
+    up as soon as stopping() is called, within a few turns of the event loop."""
+    pacer = Pacer(Limits(group_per_minute=1))
+    await pacer.wait_turn("-100")
+    group = asyncio.create_task(pacer.wait_turn("-100"))
+    try:
+        assert await spin(lambda: len(pacer.chats["-100"].times) == 2) and not group.done()
+        pacer.stopping(grace=1.0)
+        assert await spin(group.done)
+        with pytest.raises(Unsent, match="not sent: the bot is stopping"):
+            group.result()
+    finally:
+        group.cancel()
 
 
 def test_commands_and_menu_languages() -> None:
