@@ -7,6 +7,7 @@ checks every invariant afterwards, and ends with one `RESULT key=value …` line
 
     . .venv/bin/activate && python bench/ledger.py [--backend sqlite|postgres|both] [--ops N]
     . .venv/bin/activate && python bench/ledger.py --backend sqlite --ops 1000 --profile
+    . .venv/bin/activate && python bench/ledger.py --backend sqlite --sqlite-driver stock
 
 Exit status is non-zero when a throughput target is missed or any invariant is broken.
 """
@@ -32,12 +33,15 @@ from typing import Any
 
 import aiosqlite
 import asyncpg
+from sqlalchemy.engine import make_url
 
 from bot import errors
 from bot.app import App
 from bot.config import DatabaseSettings, Settings
+from bot.storage import db as db_module
 from bot.storage import members as member_repo
 from bot.storage.ledger import SPEND_KINDS
+from bot.views.points import AWARDED
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432"
 PG_BENCH_DB = "campusbot_bench"
@@ -170,7 +174,7 @@ def campusbot_op(app: App):
         try:
             if op.kind == "award":
                 move = await ledger.credit(op.member_id, op.amount, kind="award",
-                                           reason="bench", key=op.key)
+                                           reason="bench", key=op.key, notice=AWARDED)
             else:
                 move = await ledger.debit(op.member_id, op.amount, kind="redemption",
                                           reason="bench", key=op.key)
@@ -351,6 +355,7 @@ async def bench_backend(backend: str, n_ops: int, profile: cProfile.Profile | No
     problems: list[str] = []
     try:
         await app.start()
+        driver = app.db.engine.dialect.driver
         t0 = time.perf_counter()
         start = await seed(app, rng)
         print(f"[{backend}] seeded {MEMBERS} members in {time.perf_counter() - t0:.1f}s; "
@@ -422,6 +427,7 @@ async def bench_backend(backend: str, n_ops: int, profile: cProfile.Profile | No
               "key, balances match the client's own bookkeeping")
     p = PREFIX[backend]
     result = {
+        f"{p}_driver": driver,
         f"{p}_ops_s": round(bot_run.ops_s), f"{p}_p50_ms": round(bot_run.pct(0.5), 2),
         f"{p}_p99_ms": round(bot_run.pct(0.99), 2),
         f"{p}_insufficient": bot_run.outcomes["insufficient"],
@@ -455,7 +461,13 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ops", type=int, default=5000, help="operations per backend and loop")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the campusbot phase and print the top functions")
+    parser.add_argument("--sqlite-driver", choices=("custom", "stock"), default="custom",
+                        help="stock: SQLAlchemy's own sqlite+aiosqlite dialect instead of "
+                             "bot.storage.sqlite_driver, to compare the two")
     args = parser.parse_args(argv)
+    if args.sqlite_driver == "stock":
+        # Bench-only: campusbot itself always maps sqlite+aiosqlite to its driver.
+        db_module._one_trip = make_url
     logging.basicConfig(level=logging.WARNING)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if "postgres" in backends:

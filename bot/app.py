@@ -8,19 +8,21 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.commands import load_registry
 from bot.commands.run import Dispatcher
-from bot.commands.spec import Registry
 from bot.config import Settings
 from bot.dialogues import Dialogues
+from bot.services.bookkeeping import Bookkeeping
+from bot.services.container import Services
+from bot.services.exports import Exports
 from bot.services.ledger import LedgerService
 from bot.services.members import MemberService
 from bot.services.notices import Notifier
+from bot.spec import Registry
 from bot.storage import migrate
 from bot.storage.db import Database
 
@@ -31,29 +33,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    clock: Callable[[], datetime]
-    notifier: Notifier
-    members: MemberService
-    ledger: LedgerService
-    dialogues: Dialogues
-
-
 class App:
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow,
                  registry: Registry | None = None):
         db = Database(settings.database.url, echo=settings.database.echo)
-        notifier = Notifier(db)
         self.settings = settings
         self.registry = registry or load_registry()
+        notifier = Notifier(db, self.registry.notices)
         self.services = Services(
             settings=settings, db=db, clock=clock, notifier=notifier,
-            members=MemberService(db, settings, clock),
+            members=MemberService(db, settings, clock, notifier),
             ledger=LedgerService(db, notifier, clock, settings.default_tz),
             dialogues=Dialogues(),
+            bookkeeping=Bookkeeping(db, clock),
+            exports=Exports(db),
         )
         self.dispatcher = Dispatcher(self.services, self.registry)
         self.scheduler: AsyncIOScheduler | None = None

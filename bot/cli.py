@@ -5,18 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import sys
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.csvfile import write_csv
 from bot.errors import StartupError
 from bot.model import Role
+from bot.services.exports import Exports
 
 log = logging.getLogger("campusbot")
+# The platforms whose token each command needs when that platform is enabled; the console,
+# migrate and export talk to no platform. check-config validates for `run`.
+NEED_TOKENS = {"run": ("telegram", "discord"), "check-config": ("telegram", "discord"),
+               "discord-sync": ("discord",)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,16 +35,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "i18n":
         from bot.i18n_tools import run_i18n
 
+        if args.locales:
+            return run_i18n(args.action, Path(args.locales))
         return run_i18n(args.action)
     if args.command == "commands":
         return _commands(args)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, need_tokens=NEED_TOKENS.get(args.command, ()))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr if args.command != "check-config" else sys.stdout)
         return 1
-    return args.handler(args, settings)
+    try:
+        return args.handler(args, settings)
+    except StartupError as exc:  # the database or a platform refused: one line, no traceback
+        print(str(exc), file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,8 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     add("migrate", _migrate, "apply database migrations")
     add("check-config", _check_config, "validate the configuration")
     export = add("export", _export, "write a CSV export")
-    export.add_argument("kind", choices=["ledger", "members"])
-    export.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD")
+    export.add_argument("kind", choices=Exports.KINDS)
+    # Checked by _export, to say which format it wants (argparse would print "invalid
+    # fromisoformat value").
+    export.add_argument("--since", metavar="YYYY-MM-DD", help="only entries from this day on")
     export.add_argument("--out", metavar="FILE", help="default: standard output")
     add("discord-sync", _discord_sync, "force a Discord slash-command sync")
     commands = add("commands", None, "list the chat commands (reads no settings)")
@@ -73,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     # The catalog tools read no settings; --config and -v are accepted like everywhere else.
     i18n = add("i18n", None, "translation catalogs")
     i18n.add_argument("action", choices=["extract", "update", "compile", "check"])
+    i18n.add_argument("--locales", metavar="DIR",
+                      help="the catalogs folder (default: the locales/ campusbot reads)")
     return parser
 
 
@@ -107,8 +123,12 @@ def _console(args, settings: Settings) -> int:
     from bot.app import App
 
     role = Role.from_code(args.role) if args.role else None
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(App(settings), args.user, args.locale, role))
+    # The console is the core and the database only: any database error is the database's.
+    with _database_errors(settings.database.url):
+        _preflight(settings.database.url)
+        app = App(settings)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_console(app, args.user, args.locale, role, verbose=args.verbose))
     return 0
 
 
@@ -124,7 +144,10 @@ def _migrate(args, settings: Settings) -> int:
         finally:
             await db.dispose()
 
-    print(f"database at revision {asyncio.run(go())}")
+    with _database_errors(settings.database.url):
+        _preflight(settings.database.url)
+        revision = asyncio.run(go())
+    print(f"database at revision {revision}")
     return 0
 
 
@@ -133,9 +156,51 @@ def _check_config(args, settings: Settings) -> int:
     return 0
 
 
-def _run(args, settings: Settings) -> int:
+@contextlib.contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """What the database raises in here becomes StartupError("database.url: …")."""
+    from bot.storage.errors import describe_database_error, is_database_error
+
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, StartupError) or not is_database_error(exc):
+            raise
+        raise StartupError(describe_database_error(url, exc)) from exc
+
+
+def _preflight(url: str) -> None:
+    from bot.storage.errors import preflight
+
+    problem = preflight(url)
+    if problem:
+        raise StartupError(problem)
+
+
+async def _open_app(settings: Settings):
+    """The started App, or StartupError saying why the database cannot be used.
+
+    Only this part is read as the database's: an OSError from a chat platform later is not.
+    """
+    import sqlalchemy as sa
+
     from bot.app import App
 
+    with _database_errors(settings.database.url):
+        _preflight(settings.database.url)
+        app = App(settings)
+        try:
+            await app.start()
+            if not settings.database.migrate_on_start:  # nothing connected yet: try it now
+                async with app.db.engine.connect() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+        except BaseException:
+            await app.close()
+            raise
+    return app
+
+
+def _run(args, settings: Settings) -> int:
     platforms = [name for name, section in (("telegram", settings.telegram),
                                             ("discord", settings.discord)) if section.enabled]
     if not platforms:
@@ -143,23 +208,33 @@ def _run(args, settings: Settings) -> int:
               "(or try `campusbot console`)", file=sys.stderr)
         return 1
 
-    async def go() -> int:
-        app = App(settings)
-        await app.start()
+    async def go() -> None:
+        app = await _open_app(settings)
         try:
-            servers = [_adapter(name).serve(app) for name in platforms]
-            await asyncio.gather(*servers)
-        except StartupError as exc:
-            print(str(exc), file=sys.stderr)
-            return 1
+            await _serve_all(app, platforms)
         finally:
             await app.close()
-        return 0
 
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go())
+    return 0
+
+
+async def _serve_all(app, platforms: list[str]) -> None:
+    """Every adapter until all end; the first failure stops the others (each closes what it
+    opened) and is raised once they have."""
+    tasks = [asyncio.create_task(_adapter(name).serve(app), name=f"serve-{name}")
+             for name in platforms]
     try:
-        return asyncio.run(go())
-    except KeyboardInterrupt:
-        return 0
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome,
+                                                                 asyncio.CancelledError):
+            raise outcome
 
 
 def _adapter(name: str):
@@ -171,58 +246,54 @@ def _adapter(name: str):
 
 
 def _discord_sync(args, settings: Settings) -> int:
-    from bot.app import App
-
     if not settings.discord.token:
         print("discord.token: set CAMPUSBOT_DISCORD__TOKEN", file=sys.stderr)
         return 1
 
-    async def go() -> int:
-        app = App(settings)
-        await app.start()
+    async def go() -> None:
+        app = await _open_app(settings)
         try:
             await _adapter("discord").sync_now(app)
-        except StartupError as exc:
-            print(str(exc), file=sys.stderr)
-            return 1
         finally:
             await app.close()
-        return 0
 
-    return asyncio.run(go())
+    asyncio.run(go())
+    return 0
+
+
+def _since(text: str | None) -> date | None:
+    """`--since`: a ValueError that says which format it wants."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        shown = json.dumps(text, ensure_ascii=False)
+        raise ValueError(f"--since: expected a date like 2026-12-01 (YYYY-MM-DD), got "
+                         f"{shown}") from None
 
 
 def _export(args, settings: Settings) -> int:
-    from bot.app import App
-    from bot.storage import ledger, members
+    try:
+        since_day = _since(args.since)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2  # a usage error, like argparse's own
 
-    async def rows() -> tuple[list[str], list[list]]:
-        app = App(settings)
-        await app.start()
+    async def rows():
+        app = await _open_app(settings)
         try:
-            async with app.db.read() as conn:
-                if args.kind == "ledger":
-                    since = (datetime.combine(args.since, datetime.min.time(), UTC)
-                             if args.since else None)
-                    entries = await ledger.entries_since(conn, since)
-                    return (["id", "member_id", "amount", "kind", "reason", "ref", "actor",
-                             "created_at"],
-                            [[e.id, e.member_id, e.amount, e.kind, e.reason, e.ref,
-                              e.actor_member_id, e.created_at.isoformat()]
-                             for e in entries])
-                found = await members.all_members(conn)
-                return (["id", "display_name", "role", "balance", "earned", "locale"],
-                        [[m.id, m.display_name, m.role, m.balance, m.earned, m.locale]
-                         for m in found])
+            return await app.services.exports.run(args.kind, since_day)
         finally:
             await app.close()
 
-    header, body = asyncio.run(rows())
+    with _database_errors(settings.database.url):  # export talks to nothing else
+        table = asyncio.run(rows())
     if not args.out:
-        write_csv(sys.stdout, header, body)
+        write_csv(sys.stdout, table.header, table.rows)
         return 0
     with Path(args.out).open("w", newline="", encoding="utf-8") as out:
-        write_csv(out, header, body)
+        write_csv(out, table.header, table.rows)
     print(args.out, file=sys.stderr)
     return 0
 

@@ -15,7 +15,7 @@ import os
 import string
 import tomllib
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bot import zones
 
 ENV_PREFIX = "CAMPUSBOT_"
+PLATFORMS = ("telegram", "discord")
 PLATFORM_ACCOUNT_PREFIXES = ("telegram:", "discord:", "console:")
 # Telegram's rule for setWebhook's secret_token: 1-256 characters, only these.
 WEBHOOK_SECRET_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
@@ -61,8 +62,12 @@ class TimeSettings:
 
 
 @dataclass(frozen=True)
-class PointsSettings:
+class IdentitySettings:
     link_code_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class PointsSettings:
     history_page_size: int = 10
 
 
@@ -103,6 +108,7 @@ class Settings:
     roles: RolesSettings = RolesSettings()
     i18n: I18nSettings = I18nSettings()
     time: TimeSettings = TimeSettings()
+    identity: IdentitySettings = IdentitySettings()
     points: PointsSettings = PointsSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
@@ -121,8 +127,13 @@ class ConfigError(Exception):
 
 
 def load_settings(path: str | Path | None = None,
-                  env: Mapping[str, str] | None = None) -> Settings:
-    """Read the file (or `config.toml` here, or nothing), apply the environment, validate."""
+                  env: Mapping[str, str] | None = None, *,
+                  need_tokens: Collection[str] = PLATFORMS) -> Settings:
+    """Read the file (or `config.toml` here, or nothing), apply the environment, validate.
+
+    `need_tokens`: the platforms whose token must be set when they are enabled, those the
+    command will talk to (`campusbot console` needs none, `discord-sync` only Discord's).
+    """
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     problems: list[str] = []
@@ -138,7 +149,7 @@ def load_settings(path: str | Path | None = None,
     # still build and the value checks still run, all problems reported together.
     refused: set[str] = set()
     settings = Settings(**_build_sections(raw, env, problems, refused))
-    problems.extend(_check_values(settings, frozenset(refused)))
+    problems.extend(_check_values(settings, frozenset(refused), frozenset(need_tokens)))
     if problems:
         raise ConfigError(problems)
     return settings
@@ -302,7 +313,8 @@ def _kind(value: Any) -> str:
             list: "a list", dict: "a table"}.get(type(value), "a date or time")
 
 
-def _check_values(s: Settings, refused: frozenset[str] = frozenset()) -> list[str]:
+def _check_values(s: Settings, refused: frozenset[str] = frozenset(),
+                  need_tokens: frozenset[str] = frozenset(PLATFORMS)) -> list[str]:
     """Checks that need more than a type: allowed values and cross-key rules.
 
     A check that reads a key in `refused` is skipped: that key already has its line, and its
@@ -341,10 +353,11 @@ def _check_values(s: Settings, refused: frozenset[str] = frozenset()) -> list[st
             zones.canonical(s.time.default_timezone)
         except zones.UnknownZone as exc:
             problems.append(f"time.default_timezone: {exc.describe()}")
-    problems.extend(_check_telegram(s.telegram, s.i18n.locales, given))
-    problems.extend(_check_discord(s.discord, given))
-    if given("points.link_code_minutes") and s.points.link_code_minutes < 1:
-        problems.append("points.link_code_minutes: must be at least 1")
+    problems.extend(_check_telegram(s.telegram, s.i18n.locales, given,
+                                    need_token="telegram" in need_tokens))
+    problems.extend(_check_discord(s.discord, given, need_token="discord" in need_tokens))
+    if given("identity.link_code_minutes") and s.identity.link_code_minutes < 1:
+        problems.append("identity.link_code_minutes: must be at least 1")
     if given("points.history_page_size") and not 1 <= s.points.history_page_size <= 25:
         problems.append("points.history_page_size: must be from 1 to 25")
     return problems
@@ -373,7 +386,7 @@ def _is_account_id(text: str) -> bool:
 
 
 def _check_telegram(t: TelegramSettings, locales: tuple[str, ...],
-                    given: Callable[..., bool]) -> list[str]:
+                    given: Callable[..., bool], need_token: bool = True) -> list[str]:
     problems = []
     if given("telegram.mode") and t.mode not in ("polling", "webhook"):
         problems.append(f"telegram.mode: must be polling or webhook, not {t.mode!r}")
@@ -381,7 +394,7 @@ def _check_telegram(t: TelegramSettings, locales: tuple[str, ...],
                 "group_messages_per_minute"):
         if given(f"telegram.{key}") and getattr(t, key) <= 0:
             problems.append(f"telegram.{key}: must be above 0")
-    if given("telegram.enabled", "telegram.token") and t.enabled and not t.token:
+    if need_token and given("telegram.enabled", "telegram.token") and t.enabled and not t.token:
         problems.append("telegram.token: telegram is enabled but CAMPUSBOT_TELEGRAM__TOKEN is "
                         "not set")
     webhook = t.enabled and t.mode == "webhook" and given("telegram.enabled", "telegram.mode")
@@ -426,9 +439,10 @@ def _check_webhook_secret(secret_token: str) -> list[str]:
     return problems
 
 
-def _check_discord(d: DiscordSettings, given: Callable[..., bool]) -> list[str]:
+def _check_discord(d: DiscordSettings, given: Callable[..., bool],
+                   need_token: bool = True) -> list[str]:
     problems = []
-    if given("discord.enabled", "discord.token") and d.enabled and not d.token:
+    if need_token and given("discord.enabled", "discord.token") and d.enabled and not d.token:
         problems.append("discord.token: discord is enabled but CAMPUSBOT_DISCORD__TOKEN is "
                         "not set")
     if given("discord.shard_count") and d.shard_count < 0:

@@ -24,19 +24,15 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.i18n import negotiate, translator
 from bot.reply import Reply
+from bot.services.container import Services
 from bot.services.notices import pick_account
 from bot.storage import members as member_repo
 from bot.storage import outbox as repo
 from bot.storage import workers as workers_repo
 from bot.storage.members import AccountRow
-from bot.views import notices
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 HEARTBEAT = timedelta(seconds=2)
@@ -222,7 +218,8 @@ class Deliverer:
                     await repo.mark_failed(conn, row.id, "no account on this platform")
                 return
             t = translator(recipient.locale, recipient.timezone)
-            outcome = await self.send(recipient, notices.render(t, row.kind, row.params))
+            outcome = await self.send(recipient,
+                                     self.services.notifier.render(t, row.kind, row.params))
         except Exception as exc:
             log.exception("sending outbox row %s failed", row.id)
             outcome = Outcome(Status.RETRY, error=f"{type(exc).__name__}: {exc}")

@@ -11,7 +11,7 @@ import gettext
 import io
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,16 +28,17 @@ from bot.paths import locales_dir
 DOMAIN = "campusbot"
 log = logging.getLogger(__name__)
 
-# The eleven locales the campus plans for, as Babel identifiers.
-ALL_LOCALES = ("en", "zh_Hans", "zh_Hant", "id", "pt", "ms", "vi", "ko", "ja", "es", "ar")
-
-# Platform tags that Babel's own parsing does not map to the identifiers above.
+# Platform tags that Babel's own parsing does not map to our locale identifiers.
 _ALIASES = {
     "zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": "zh_Hans",
     "zh_hans_cn": "zh_Hans", "zh_tw": "zh_Hant", "zh_hk": "zh_Hant", "zh_mo": "zh_Hant",
     "zh_hant": "zh_Hant", "zh_hant_tw": "zh_Hant", "zh_hant_hk": "zh_Hant",
     "pt_br": "pt", "pt_pt": "pt", "es_419": "es", "es_es": "es", "in": "id",
 }
+
+
+# Languages whose text puts full-width brackets round a qualifier: 中文（简体）.
+_FULL_WIDTH = frozenset({"zh", "ja"})
 
 
 def N_(message: str) -> str:
@@ -140,7 +141,17 @@ class Translator:
         return _format_number(value, self.locale)
 
     def datetime(self, value: datetime, fmt: str = "medium") -> str:
-        return babel_dates.format_datetime(value, fmt, tzinfo=self.tz, locale=self._babel)
+        """`Dec 2, 2026, 4:02 AM`, `2026年12月2日 04:02`: by default the locale's medium date
+        (never the ambiguous numeric short one, 12/2/26) with the time to the minute."""
+        if fmt != "medium":
+            return babel_dates.format_datetime(value, fmt, tzinfo=self.tz, locale=self._babel)
+        # As babel_dates.format_datetime joins a date and a time, with a short (minute) time.
+        pattern = str(self._babel.datetime_formats["medium"]).replace("'", "")
+        if value.tzinfo is None:  # as Babel reads a naive time: UTC
+            value = value.replace(tzinfo=UTC)
+        day = babel_dates.format_date(value.astimezone(self.tz), "medium", locale=self._babel)
+        clock = babel_dates.format_time(value, "short", tzinfo=self.tz, locale=self._babel)
+        return pattern.replace("{0}", clock).replace("{1}", day)
 
     def date(self, value: date | datetime, fmt: str = "medium") -> str:
         if isinstance(value, datetime):
@@ -155,7 +166,11 @@ class Translator:
 
     def language_name(self, locale: str) -> str:
         """A locale's name in its own language, as a language menu shows it."""
-        return Locale.parse(locale).get_display_name(locale) or locale
+        name = Locale.parse(locale).get_display_name(locale) or locale
+        if locale.split("_")[0] in _FULL_WIDTH:
+            # CLDR writes "中文 (简体)"; Chinese and Japanese text brackets it full width.
+            name = name.replace(" (", "（").replace("(", "（").replace(")", "）")
+        return name
 
 
 @lru_cache(maxsize=256)

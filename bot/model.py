@@ -8,6 +8,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+# Points amounts are whole numbers from 1 to this, in every command and service.
+MAX_POINTS = 1_000_000
+
 
 class Platform(enum.StrEnum):
     TELEGRAM = "telegram"

@@ -7,8 +7,8 @@ source strings of the declarations; nothing here is translated.
 
 from __future__ import annotations
 
-from bot.commands.spec import CommandSpec, Kind, Opt, Registry
 from bot.model import Role
+from bot.spec import CommandSpec, Kind, Opt, Registry
 from bot.views.usage import usage_line
 
 REGENERATE = "campusbot commands --markdown > docs/commands.md"

@@ -54,7 +54,6 @@ class Button:
 class Attachment:
     filename: str
     data: bytes
-    mime_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,10 @@ class Reply:
     `edit`: replace the message whose button was pressed (pagination) instead of posting anew.
     `notice`: a short toast for a button press (Telegram answerCallbackQuery text).
     `error`: an error or usage message; Discord shows those to the caller only.
-    `deep_link`: for Telegram groups, the /start payload that reopens this in a private chat.
     `ask`: the bot asks a question and waits for the answer (Telegram uses ForceReply so the
     answer reaches it through privacy mode).
+    `followups`: further messages sent after this one, each with its own visibility (a
+    newcomer's first answer on Discord is followed by a private note on choosing a language).
     """
 
     spans: tuple[Span, ...] = ()
@@ -77,8 +77,8 @@ class Reply:
     edit: bool = False
     notice: str | None = None
     error: bool = False
-    deep_link: str | None = None
     ask: bool = False
+    followups: tuple[Reply, ...] = ()
 
     @property
     def plain_text(self) -> str:
@@ -147,7 +147,3 @@ def _parse(template: str) -> tuple[tuple[str, str | None, str | None, str | None
         return tuple(string.Formatter().parse(template))
     except ValueError:
         return None
-
-
-def text_reply(text: str, **kwargs) -> Reply:
-    return Reply(spans=(Span(text),), **kwargs)

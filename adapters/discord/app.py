@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import ssl
 from collections.abc import Awaitable
 from typing import Any
 
@@ -21,20 +23,22 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord import parse
-from adapters.discord.render import ACTION_TEMPLATE, ActionButton, escape, is_ephemeral, render
+from adapters.discord.menus import build_tree, payload, schema_hash
+from adapters.discord.render import ACTION_TEMPLATE, ActionButton, is_ephemeral, render
 from adapters.discord.translator import CatalogTranslator
-from adapters.discord.tree import build_tree, payload, schema_hash
 from bot.app import App
-from bot.commands.spec import CommandSpec
 from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
 from bot.errors import StartupError
-from bot.i18n import translator
 from bot.reply import Reply
-from bot.storage import kv
+from bot.spec import CommandSpec
 
 log = logging.getLogger(__name__)
 
-BAD_TOKEN = "discord.token: Discord rejected the token — check CAMPUSBOT_DISCORD__TOKEN"
+BAD_TOKEN = ("discord.token: Discord rejected the token (401 Unauthorized) — check "
+             "CAMPUSBOT_DISCORD__TOKEN")
+# The gateway's close code for a token it refuses
+# (https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes).
+AUTHENTICATION_FAILED = 4004
 # An interaction must be acknowledged within 3 s or the user sees "This interaction failed"
 # (https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-
 # interaction). A core answer ready within this budget is sent as the response itself (one
@@ -48,7 +52,25 @@ GUILD_READY_TIMEOUT = 2.0
 # (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
 CANNOT_DM = 50007
 _ACTION = re.compile(ACTION_TEMPLATE)
-_FIRST_REPLY_DONE = ("start", "language")  # their replies already explain /language
+
+
+# The bot never joins a voice channel, so discord.py's start-up warnings that the voice libraries
+# (PyNaCl, davey) are missing are noise. discord.py warns once a process, while these are true.
+for _flag in ("warn_nacl", "warn_dave"):
+    if hasattr(discord.VoiceClient, _flag):
+        setattr(discord.VoiceClient, _flag, False)
+
+
+class _QuietLogin(logging.Filter):
+    """discord.py's INFO "logging in using static token" on every start (kept with -v): a start
+    that fails then prints only its one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.msg != "logging in using static token"
+                or logging.getLogger(record.name).isEnabledFor(logging.DEBUG))
+
+
+logging.getLogger("discord.client").addFilter(_QuietLogin())
 
 
 def intents() -> discord.Intents:
@@ -101,13 +123,15 @@ class DiscordAdapter:
         self._ready = asyncio.Event()
         self._runner: asyncio.Task | None = None
         self._deliverer: Deliverer | None = None
-        self._hinted: set[str] = set()
         self._answering: set[asyncio.Task] = set()
 
     # -- life cycle -----------------------------------------------------------------------
 
     async def start(self, *, connect: bool = True, force_sync: bool = False) -> None:
-        """Log in (syncing commands when their schema changed), then connect the gateway."""
+        """Log in (syncing commands when their schema changed), then connect the gateway.
+
+        A refused token or an unreachable API raises StartupError with the one line to show;
+        on any failure the client (and its HTTP session) is closed first."""
         # REST, interaction callbacks and follow-ups all go through Route.BASE (discord.py has no
         # public setting for the API's address); one of the two class attributes we set.
         Route.BASE = self.conf.api_base_url.rstrip("/")
@@ -115,12 +139,12 @@ class DiscordAdapter:
         self.client = CampusClient(self)
         try:
             await self.client.login(self.conf.token)
-        except discord.LoginFailure as exc:
+        except BaseException as exc:
             await self.client.close()
-            raise StartupError(BAD_TOKEN) from exc
-        except BaseException:
-            await self.client.close()
-            raise
+            problem = self._startup_problem(exc)
+            if problem is None:
+                raise
+            raise StartupError(problem) from exc
         if connect:
             self._runner = asyncio.create_task(self.client.connect(reconnect=True),
                                                name="discord-gateway")
@@ -134,7 +158,12 @@ class DiscordAdapter:
         ready.cancel()
         if self._runner in done:
             await self.stop()
-            self._runner.result()  # re-raise why the gateway stopped
+            error = self._runner.exception()
+            problem = self._startup_problem(error) if error is not None else None
+            if problem is not None:
+                raise StartupError(problem) from error
+            if error is not None:
+                raise error  # why the gateway stopped
             raise StartupError("discord: the gateway closed before the bot was ready")
         if not done:
             await self.stop()
@@ -151,6 +180,20 @@ class DiscordAdapter:
         client.add_dynamic_items(ActionButton)
         await client.tree.set_translator(CatalogTranslator(self.app.settings.i18n.locales))
         await self.sync_commands(force=self.force_sync)
+
+    def _startup_problem(self, exc: BaseException) -> str | None:
+        """The operator's line for a failed start, or None for an error that is a bug."""
+        url = self.conf.api_base_url
+        if isinstance(exc, discord.LoginFailure):
+            return BAD_TOKEN
+        if isinstance(exc, discord.ConnectionClosed) and exc.code == AUTHENTICATION_FAILED:
+            return BAD_TOKEN
+        if isinstance(exc, discord.DiscordServerError):
+            return (f"discord.api_base_url: Discord at {url} answered {exc.status} "
+                    f"{exc.response.reason} (try again later)")
+        if isinstance(exc, aiohttp.ClientError | OSError):  # TimeoutError is an OSError
+            return f"discord.api_base_url: cannot reach Discord at {url} ({_reason(exc)})"
+        return None
 
     def on_ready(self) -> None:
         self._ready.set()
@@ -195,13 +238,11 @@ class DiscordAdapter:
                 tree.copy_global_to(guild=scope)
             digest = schema_hash(await payload(tree, scope))
             key = self._sync_key(scope.id if scope else "global")
-            async with self.app.db.read() as conn:
-                stored = await kv.get(conn, key)
+            stored = await self.app.services.bookkeeping.get(key)
             if stored == digest and not force:
                 continue
             await tree.sync(guild=scope)
-            async with self.app.db.write() as conn:
-                await kv.put(conn, key, digest, self.app.services.clock())
+            await self.app.services.bookkeeping.put(key, digest)
             self.synced.append(scope.id if scope else None)
             log.info("synced %d slash commands to %s", len(tree.get_commands(guild=scope)),
                      f"guild {scope.id}" if scope else "all servers")
@@ -217,13 +258,11 @@ class DiscordAdapter:
         client = self.client
         assert client is not None
         key = self._sync_key("global")
-        async with self.app.db.read() as conn:
-            stored = await kv.get(conn, key)
+        stored = await self.app.services.bookkeeping.get(key)
         if stored in (None, NO_COMMANDS) and not force:
             return
         await client.http.bulk_upsert_global_commands(client.application_id, [])
-        async with self.app.db.write() as conn:
-            await kv.put(conn, key, NO_COMMANDS, self.app.services.clock())
+        await self.app.services.bookkeeping.put(key, NO_COMMANDS)
         log.info("removed the global slash commands: this bot now uses guild commands")
 
     # -- interactions ----------------------------------------------------------------------
@@ -291,7 +330,10 @@ class DiscordAdapter:
             return
         try:
             await self._deliver(interaction, reply, press=press, deferred=deferred)
-            await self._language_hint(interaction, press)
+            for followup in reply.followups:
+                for part in render(followup):
+                    await interaction.followup.send(**part.kwargs(),
+                                                    ephemeral=is_ephemeral(followup))
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
 
@@ -334,33 +376,6 @@ class DiscordAdapter:
         for part in rest:
             await interaction.followup.send(**part.kwargs(), ephemeral=ephemeral)
 
-    async def _language_hint(self, interaction: discord.Interaction, press: bool) -> None:
-        """Discord has no Arabic or Malay client locale, so a member's first answer comes with
-        an ephemeral note on how to choose a language with /language."""
-        if press or not await self._first_reply(interaction):
-            return
-        lines = []
-        for locale in self.app.settings.i18n.locales:
-            other = translator(locale)
-            lines.append(escape(f"{other.language_name(locale)}: ") + escape(
-                other.gettext("choose this language with /language {code}").format(
-                    code=locale)))
-        await interaction.followup.send("\n".join(lines), ephemeral=True)
-
-    async def _first_reply(self, interaction: discord.Interaction) -> bool:
-        user_id = str(interaction.user.id)
-        if user_id in self._hinted:
-            return False
-        self._hinted.add(user_id)
-        key = f"discord:language-hint:{user_id}"
-        async with self.app.db.read() as conn:
-            if await kv.get(conn, key):
-                return False
-        async with self.app.db.write() as conn:
-            await kv.put(conn, key, "1", self.app.services.clock())
-        command = (interaction.data or {}).get("name")
-        return command not in _FIRST_REPLY_DONE
-
     # -- notifications ---------------------------------------------------------------------
 
     async def send(self, recipient: Recipient, reply: Reply) -> Outcome:
@@ -396,6 +411,22 @@ def _retry_after(exc: discord.HTTPException) -> float | None:
         with contextlib.suppress(TypeError, ValueError):
             value = float(exc.response.headers.get("Retry-After", ""))
     return value
+
+
+def _reason(exc: BaseException) -> str:
+    """A connection error in a few words ("connection refused", "timed out"), not "[Errno 111]
+    Connect call failed ('127.0.0.1', 1)". The same rule as bot.storage.errors.os_reason, which
+    adapters may not import (they reach storage only through services)."""
+    inner = getattr(exc, "os_error", None)  # aiohttp's ClientConnectorError carries the cause
+    if isinstance(inner, OSError):
+        exc = inner
+    if isinstance(exc, TimeoutError) and not exc.errno:
+        text = "timed out"
+    elif isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and (exc.errno or 0) > 0:
+        text = os.strerror(exc.errno)
+    else:  # getaddrinfo's negative codes and TLS errors say it in their own text
+        text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return text[0].lower() + text[1:] if text[:2].istitle() else text
 
 
 async def serve(app: App) -> None:

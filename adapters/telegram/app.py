@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -115,12 +117,19 @@ class TelegramAdapter:
         application = self.application
         try:
             await application.initialize()
-        except InvalidToken as exc:
-            raise StartupError("telegram.token: Telegram rejected the token (401 Unauthorized) "
-                               "— check CAMPUSBOT_TELEGRAM__TOKEN") from exc
-        except NetworkError as exc:
-            raise StartupError(f"telegram.base_url: cannot reach the Bot API at "
-                               f"{self.settings.base_url} ({exc})") from exc
+        except BaseException as exc:
+            # getMe failed after the HTTP sessions were opened, and Application.shutdown()
+            # does nothing for an Application that never finished initialize(): close them.
+            await application.bot.shutdown()
+            if isinstance(exc, InvalidToken):
+                raise StartupError("telegram.token: Telegram rejected the token (401 "
+                                   "Unauthorized) — check CAMPUSBOT_TELEGRAM__TOKEN") from exc
+            if isinstance(exc, NetworkError):
+                cause = exc.__cause__
+                reason = _reason(cause) if isinstance(cause, OSError) else str(exc)
+                raise StartupError(f"telegram.base_url: cannot reach the Bot API at "
+                                   f"{self.settings.base_url} ({reason})") from exc
+            raise
         try:
             await set_menus(application.bot, self.app.registry, self.app.settings)
             await application.start()
@@ -254,6 +263,11 @@ class TelegramAdapter:
             await self.post(chat_id, await self._pointer(inv, reply), reply_to=message.message_id)
         else:
             await self.post(chat_id, reply, reply_to=message.message_id)
+        for followup in reply.followups:
+            if message.chat.type == ChatType.PRIVATE or not followup.private:
+                await self.post(chat_id, followup)
+            else:
+                await self._to_private(inv, followup)
 
     async def _pointer(self, inv: Invocation, reply: Reply) -> Reply:
         """Send `reply` privately; the group only learns where it went, never its content."""
@@ -385,6 +399,22 @@ def _reply_to(message_id: int | None) -> ReplyParameters | None:
     if message_id is None:
         return None
     return ReplyParameters(message_id, allow_sending_without_reply=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """A connection error in a few words ("connection refused", "timed out"), not "[Errno 111]
+    Connect call failed ('127.0.0.1', 1)". The same rule as bot.storage.errors.os_reason, which
+    adapters may not import (they reach storage only through services)."""
+    inner = getattr(exc, "os_error", None)  # aiohttp's ClientConnectorError carries the cause
+    if isinstance(inner, OSError):
+        exc = inner
+    if isinstance(exc, TimeoutError) and not exc.errno:
+        text = "timed out"
+    elif isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and (exc.errno or 0) > 0:
+        text = os.strerror(exc.errno)
+    else:  # getaddrinfo's negative codes and TLS errors say it in their own text
+        text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return text[0].lower() + text[1:] if text[:2].istitle() else text
 
 
 async def serve(app: App) -> None:

@@ -13,10 +13,14 @@ the contract kept here is HTTPXRequest's (PTB's timeouts, multipart when files a
 from __future__ import annotations
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# A timeout argument: seconds, None (no limit), or BaseRequest.DEFAULT_NONE, which PTB passes
+# when the caller set nothing and the request's own default applies
+# (https://docs.python-telegram-bot.org/en/v22.8/telegram.request.baserequest.html).
+Timeout = float | None | object
+_UNSET = BaseRequest.DEFAULT_NONE
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -53,10 +57,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
@@ -73,14 +77,14 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
-    def _timeout(self, read: ODVInput[float], write: ODVInput[float],
-                 connect: ODVInput[float], pool: ODVInput[float],
+    def _timeout(self, read: Timeout, write: Timeout,
+                 connect: Timeout, pool: Timeout,
                  files: bool) -> aiohttp.ClientTimeout:
         """aiohttp has no write timeout: sending counts against the whole request instead."""
-        read = self._read_timeout if isinstance(read, DefaultValue) else read
-        connect = self._connect_timeout if isinstance(connect, DefaultValue) else connect
-        pool = self._pool_timeout if isinstance(pool, DefaultValue) else pool
-        if isinstance(write, DefaultValue):
+        read = self._read_timeout if read is _UNSET else read
+        connect = self._connect_timeout if connect is _UNSET else connect
+        pool = self._pool_timeout if pool is _UNSET else pool
+        if write is _UNSET:
             write = self._media_write_timeout if files else self._write_timeout
         # `connect` in aiohttp includes waiting for a pooled connection.
         waiting = None if connect is None or pool is None else connect + pool

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.commands.spec import CommandSpec, Registry
 from bot.config import Settings
 from bot.i18n import translator
 from bot.model import Role
+from bot.spec import CommandSpec, Registry
 
 log = logging.getLogger(__name__)
 

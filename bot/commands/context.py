@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from bot.model import Invocation, Role
+from bot.reply import Reply
+from bot.services.container import Services
 from bot.services.members import Caller
-
-if TYPE_CHECKING:
-    from bot.app import Services
-    from bot.commands.spec import Registry
-    from bot.reply import Reply
+from bot.spec import Registry
 
 
 @dataclass

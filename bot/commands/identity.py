@@ -5,23 +5,26 @@ from __future__ import annotations
 from bot import errors
 from bot.actions import Action
 from bot.commands.context import Ctx
-from bot.commands.spec import Opt, button, command, start_payload
 from bot.i18n import N_
 from bot.model import Role
 from bot.reply import Reply, Text, bold
 from bot.reply import code as code_style
+from bot.spec import Opt, Router
 from bot.storage.members import MemberRow
 from bot.views import identity as views
 from bot.views.errors import role_name
 from bot.views.points import member_name
 
+router = Router("identity")
+router.notice(views.ROLE_GRANTED, views.ROLE_REVOKED)
+
 ROLE_CHOICES = ("ambassador", "organiser")
 
 
-@command("link", N_("Join your accounts on several platforms into one member."),
-         Opt.text("code", N_("The code /link gave you on your other account"), max_len=32,
-                  required=False),
-         private=True)
+@router.command("link", N_("Join your accounts on several platforms into one member."),
+                Opt.text("code", N_("The code /link gave you on your other account"), max_len=32,
+                         required=False, label=N_("code")),
+                private=True)
 async def link(ctx: Ctx, code: str | None) -> Reply:
     """Without a code: issue one. With one: show what linking would do, and ask."""
     t = ctx.t
@@ -29,7 +32,7 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
         preview = await ctx.services.members.preview_link(ctx.caller, code)
         return views.link_preview(t, preview)
     issued, _expires = await ctx.services.members.issue_link_code(ctx.caller)
-    minutes = ctx.services.settings.points.link_code_minutes
+    minutes = ctx.services.settings.identity.link_code_minutes
     return (Text()
             .fmt(t.gettext("Your link code is {code}."), code=code_style(issued))
             .line_fmt(t.ngettext(
@@ -42,11 +45,11 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
 
 
 # t.me/<bot>?start=link-CODE opens the same preview as /link CODE (it never links by itself).
-start_payload(r"link-([A-Za-z0-9]{4,16})", "link", "code")
-start_payload("link", "link")
+router.start_payload(r"link-([A-Za-z0-9]{4,16})", "link", "code")
+router.start_payload("link", "link")
 
 
-@button("link")
+@router.button("link")
 async def link_pressed(ctx: Ctx, pressed: Action) -> Reply:
     """The presser's own account joins: the code and both sides are checked again now."""
     if pressed.verb == "no":
@@ -58,8 +61,9 @@ async def link_pressed(ctx: Ctx, pressed: Action) -> Reply:
     return views.linked(ctx.t, standing.balance, result.already).with_(edit=True)
 
 
-@command("unlink", N_("Detach this account from its member (it starts again with no points)."),
-         private=True)
+@router.command("unlink",
+                N_("Detach this account from its member (it starts again with no points)."),
+                private=True)
 async def unlink(ctx: Ctx) -> Reply:
     """Destructive, so it asks first (a posted t.me/<bot>?start=unlink must not detach
     whoever taps it; /start does not run it anyway)."""
@@ -68,7 +72,7 @@ async def unlink(ctx: Ctx) -> Reply:
     return views.unlink_question(ctx.t)
 
 
-@button("unlink")
+@router.button("unlink")
 async def unlink_pressed(ctx: Ctx, pressed: Action) -> Reply:
     if pressed.verb == "no":
         return Text().add(ctx.t.gettext("Nothing changed: this account stays linked.")).reply(
@@ -81,24 +85,26 @@ async def unlink_pressed(ctx: Ctx, pressed: Action) -> Reply:
         "points and its history.")).reply(private=True, edit=True)
 
 
-@command("grant", N_("Give a member the ambassador or organiser role."),
-         Opt.member("member", N_("Who")),
-         Opt.choice("role", N_("Which role"), ROLE_CHOICES),
-         role=Role.ORGANISER)
+@router.command("grant", N_("Give a member the ambassador or organiser role."),
+                Opt.member("member", N_("Who"), label=N_("member")),
+                Opt.choice("role", N_("Which role"), ROLE_CHOICES, label=N_("role")),
+                role=Role.ORGANISER)
 async def grant(ctx: Ctx, member: MemberRow, role: str) -> Reply:
-    changed = await ctx.services.members.grant(member, Role.from_code(role))
+    changed = await ctx.services.members.grant(member, Role.from_code(role), key=ctx.key(),
+                                               notice=views.ROLE_GRANTED)
     template = (ctx.t.gettext("{name} is now an {role}.") if changed
                 else ctx.t.gettext("{name} already has the {role} role or a higher one."))
     return Text().fmt(template, name=bold(member_name(ctx.t, member)),
                       role=role_name(ctx.t, role)).reply()
 
 
-@command("revoke", N_("Take the ambassador or organiser role away from a member."),
-         Opt.member("member", N_("Who")),
-         Opt.choice("role", N_("Which role"), ROLE_CHOICES),
-         role=Role.ORGANISER)
+@router.command("revoke", N_("Take the ambassador or organiser role away from a member."),
+                Opt.member("member", N_("Who"), label=N_("member")),
+                Opt.choice("role", N_("Which role"), ROLE_CHOICES, label=N_("role")),
+                role=Role.ORGANISER)
 async def revoke(ctx: Ctx, member: MemberRow, role: str) -> Reply:
-    changed = await ctx.services.members.revoke(member, Role.from_code(role))
+    changed = await ctx.services.members.revoke(member, Role.from_code(role), key=ctx.key(),
+                                                notice=views.ROLE_REVOKED)
     template = (ctx.t.gettext("{name} is no longer an {role}.") if changed
                 else ctx.t.gettext("{name} does not have the {role} role."))
     return Text().fmt(template, name=bold(member_name(ctx.t, member)),

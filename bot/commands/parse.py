@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from bot import zones
-from bot.commands.spec import CommandSpec, Kind, Opt
 from bot.errors import UsageError
 from bot.model import Platform, Target
+from bot.spec import CommandSpec, Kind, Opt
 
 
 @dataclass(frozen=True)

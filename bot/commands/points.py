@@ -5,40 +5,45 @@ from __future__ import annotations
 from bot import errors
 from bot.actions import Action
 from bot.commands.context import Ctx
-from bot.commands.spec import Opt, button, command, start_payload
 from bot.i18n import N_
 from bot.model import Role
 from bot.reply import Reply
 from bot.services.ledger import Period
+from bot.spec import Opt, Router
 from bot.storage.members import MemberRow
 from bot.views import points as views
+
+router = Router("points")
+router.notice(views.AWARDED, views.DEDUCTED)
 
 REASON_MAX = 200
 
 
-@command("points", N_("Your balance and rank."),
-         Opt.member("member", N_("Another member (organisers only)"), required=False),
-         private=True)
+@router.command("points", N_("Your balance and rank."),
+                Opt.member("member", N_("Another member (organisers only)"), required=False,
+                           label=N_("member"), role=Role.ORGANISER),
+                private=True)
 async def points(ctx: Ctx, member: MemberRow | None) -> Reply:
-    target = _viewable(ctx, member, "points")
+    target = _viewable(ctx, member)
     st = await ctx.services.ledger.standing(target)
     return views.standing(ctx.t, st, member if target != ctx.caller.member_id else None)
 
 
-@command("history", N_("Your points history, newest first."),
-         Opt.member("member", N_("Another member (organisers only)"), required=False),
-         private=True)
+@router.command("history", N_("Your points history, newest first."),
+                Opt.member("member", N_("Another member (organisers only)"), required=False,
+                           label=N_("member"), role=Role.ORGANISER),
+                private=True)
 async def history(ctx: Ctx, member: MemberRow | None) -> Reply:
-    target = _viewable(ctx, member, "history")
+    target = _viewable(ctx, member)
     return await _history_page(ctx, target, 1, member)
 
 
 # The Telegram adapter points a group's member at these in a private chat (t.me/<bot>?start=…).
-start_payload("points", "points")
-start_payload("history", "history")
+router.start_payload("points", "points")
+router.start_payload("history", "history")
 
 
-@button("hist")
+@router.button("hist")
 async def history_page(ctx: Ctx, action: Action) -> Reply:
     """A history page button: the member id in it is checked again, never trusted."""
     if action.verb != "p":
@@ -59,22 +64,21 @@ async def _history_page(ctx: Ctx, member_id: int, page: int, who: MemberRow | No
     return views.history(ctx.t, entries, page, pages, member_id, who)
 
 
-def _viewable(ctx: Ctx, member: MemberRow | None, command: str) -> int:
-    if member is None or member.id == ctx.caller.member_id:
-        return ctx.caller.member_id
-    if not ctx.is_organiser:
-        raise errors.PermissionDenied(role=Role.ORGANISER.code, command=command)
-    return member.id
+def _viewable(ctx: Ctx, member: MemberRow | None) -> int:
+    """Whose points: the caller's own, or (organisers only: the option's `role`, which the
+    dispatcher checks before the handler runs) the member they named."""
+    return ctx.caller.member_id if member is None else member.id
 
 
-@command("leaderboard", N_("Top 10 by points earned: all time, this month or this week."),
-         Opt.choice("period", N_("Which period"), ("all", "month", "week"), required=False))
+@router.command("leaderboard", N_("Top 10 by points earned: all time, this month or this week."),
+                Opt.choice("period", N_("Which period"), ("all", "month", "week"), required=False,
+                           label=N_("period")))
 async def leaderboard(ctx: Ctx, period: str | None) -> Reply:
     chosen = Period(period or "all")
     return views.leaderboard(ctx.t, chosen, await ctx.services.ledger.leaderboard(chosen))
 
 
-@button("lb")
+@router.button("lb")
 async def leaderboard_period(ctx: Ctx, action: Action) -> Reply:
     if action.verb != "p":
         raise errors.StaleAction()
@@ -86,25 +90,25 @@ async def leaderboard_period(ctx: Ctx, action: Action) -> Reply:
     return reply.with_(edit=True)
 
 
-@command("award", N_("Award points to a member."),
-         Opt.member("member", N_("Who receives them")),
-         Opt.points("amount", N_("How many points (1 to 1,000,000)")),
-         Opt.text("reason", N_("Why"), max_len=REASON_MAX, rest=True),
-         role=Role.ORGANISER)
+@router.command("award", N_("Award points to a member."),
+                Opt.member("member", N_("Who receives them"), label=N_("member")),
+                Opt.points("amount", N_("How many points"), label=N_("amount")),
+                Opt.text("reason", N_("Why"), max_len=REASON_MAX, rest=True, label=N_("reason")),
+                role=Role.ORGANISER)
 async def award(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
     movement = await ctx.services.ledger.credit(
         member.id, amount, kind="award", reason=reason, key=ctx.key("award"),
-        actor_member_id=ctx.caller.member_id, notice="points.awarded")
+        actor_member_id=ctx.caller.member_id, notice=views.AWARDED)
     return views.awarded(ctx.t, member, movement)
 
 
-@command("deduct", N_("Correct a member's points downwards (never below zero)."),
-         Opt.member("member", N_("Whose points")),
-         Opt.points("amount", N_("How many points (1 to 1,000,000)")),
-         Opt.text("reason", N_("Why"), max_len=REASON_MAX, rest=True),
-         role=Role.ORGANISER)
+@router.command("deduct", N_("Correct a member's points downwards (never below zero)."),
+                Opt.member("member", N_("Whose points"), label=N_("member")),
+                Opt.points("amount", N_("How many points"), label=N_("amount")),
+                Opt.text("reason", N_("Why"), max_len=REASON_MAX, rest=True, label=N_("reason")),
+                role=Role.ORGANISER)
 async def deduct(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
     movement = await ctx.services.ledger.debit(
         member.id, amount, kind="correction", reason=reason, key=ctx.key("deduct"),
-        actor_member_id=ctx.caller.member_id, notice="points.deducted")
+        actor_member_id=ctx.caller.member_id, notice=views.DEDUCTED)
     return views.deducted(ctx.t, member, movement)

@@ -10,23 +10,28 @@ import logging
 import re
 import secrets
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import actions, errors
 from bot.commands.context import Ctx
 from bot.commands.parse import assign, clean_text, convert
-from bot.commands.spec import CommandSpec, Kind, Registry
 from bot.i18n import negotiate, translator
-from bot.model import Invocation, Target
+from bot.model import Invocation, Platform, Role, Target
 from bot.reply import Reply
+from bot.services.container import Services
 from bot.services.members import Caller
+from bot.spec import CommandSpec, Kind, Registry
 from bot.views import dialogue as dialogue_views
 from bot.views import errors as error_views
-
-if TYPE_CHECKING:
-    from bot.app import Services
+from bot.views import general as general_views
+from bot.views.general import language_note
 
 log = logging.getLogger(__name__)
+
+# Platforms whose clients may not tell us the member's language: Discord has no Arabic or Malay
+# client locale (https://discord.com/developers/docs/reference#locales), so a newcomer's first
+# answer there is followed by a private note on /language.
+LANGUAGE_NOTE_PLATFORMS = frozenset({Platform.DISCORD})
 
 
 class Dispatcher:
@@ -105,9 +110,18 @@ class Dispatcher:
         if missing is not None and spec.dialogue:
             self.services.dialogues.start(ctx.inv, spec.name, raw, missing.name)
             return dialogue_views.ask(ctx.t, spec, missing)
-        kwargs = await self._arguments(ctx, spec, raw)
+        created: list[str] = []
+        kwargs = await self._arguments(ctx, spec, raw, created)
         reply = await spec.handler(ctx, **kwargs)
-        return reply.with_(private=True) if spec.private and not reply.private else reply
+        if created:
+            reply = general_views.created_accounts(ctx.t, reply, created)
+        if spec.private and not reply.private:
+            reply = reply.with_(private=True)
+        if (ctx.caller.first_contact and not spec.offers_language
+                and ctx.inv.actor.platform in LANGUAGE_NOTE_PLATFORMS):
+            note = language_note(self.services.settings.i18n.locales)
+            reply = reply.with_(followups=(*reply.followups, note))
+        return reply
 
     @staticmethod
     def _raw(inv: Invocation, spec: CommandSpec) -> dict[str, str]:
@@ -129,14 +143,21 @@ class Dispatcher:
                 return opt
         return None
 
-    async def _arguments(self, ctx: Ctx, spec: CommandSpec, raw: dict[str, str]) -> dict:
+    async def _arguments(self, ctx: Ctx, spec: CommandSpec, raw: dict[str, str],
+                         created: list[str]) -> dict:
+        """Typed arguments; console accounts an organiser named for the first time are made
+        (and listed in `created`, so the reply can say so)."""
         inv = ctx.inv
         kwargs: dict[str, Any] = {}
         for opt in spec.options:
             # A value of only control characters cleans to nothing: it was not given at all.
             value = clean_text(raw.get(opt.name) or "")
+            allowed = ctx.caller.role >= opt.role
+            if value and not allowed:
+                # An option only some roles may give (an organiser's `/points @member`).
+                raise errors.PermissionDenied(role=opt.role.code, command=spec.name)
             if not value:
-                if opt.kind == Kind.MEMBER and inv.reply_to is not None:
+                if opt.kind == Kind.MEMBER and inv.reply_to is not None and allowed:
                     kwargs[opt.name] = await self.services.members.find(
                         inv.reply_to, vouched=inv.reply_to)
                     continue
@@ -152,7 +173,11 @@ class Dispatcher:
                 exc.params.setdefault("command", spec.name)
                 raise
             if isinstance(typed, Target):
-                typed = await self.services.members.find(typed, vouched=inv.vouched(typed))
+                vouched = inv.vouched(typed)
+                typed, new = await self.services.members.locate(
+                    typed, vouched=vouched, may_create=ctx.caller.role >= Role.ORGANISER)
+                if new and vouched is None:  # the platform knew them: nothing to point out
+                    created.append(value)
             kwargs[opt.name] = typed
         return kwargs
 
@@ -166,12 +191,12 @@ class Dispatcher:
         return await spec.handler(ctx, action)
 
     def _domain_error(self, ctx: Ctx | None, inv: Invocation, exc: errors.DomainError) -> Reply:
-        policy = errors.policy_for(exc)
-        log.log(policy.log_level, "%s for %s: %s", type(exc).__name__, inv.actor.account_id,
+        log.log(exc.log_level, "%s for %s: %s", type(exc).__name__, inv.actor.account_id,
                 exc.params)
         t = ctx.t if ctx else self._fallback_translator(inv)
-        spec = self.registry.get(exc.params.get("command") or "") if policy.show_usage else None
-        return error_views.render(t, exc, spec, pressed=inv.action is not None)
+        spec = self.registry.get(exc.params.get("command") or "") if exc.show_usage else None
+        return error_views.render(t, exc, spec, pressed=inv.action is not None,
+                                  role=ctx.caller.role if ctx else None)
 
 
 _MEMBER_WORD = re.compile(r"^\s*(@|<@|telegram:|discord:|console:|member=)")

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import errors
+from bot.model import MAX_POINTS
 from bot.services.notices import Notifier
+from bot.spec import NoticeKind
 from bot.storage import ledger as repo
 from bot.storage import members as member_repo
 from bot.storage.db import Database
 from bot.storage.ledger import Entry
 
-MAX_POINTS = 1_000_000
 LEADERBOARD_SIZE = 10
 
 
@@ -62,7 +63,7 @@ class LedgerService:
 
     async def credit(self, member_id: int, amount: int, *, kind: str, reason: str | None,
                      key: str, actor_member_id: int | None = None, ref: str | None = None,
-                     notice: str | None = "points.awarded") -> Movement:
+                     notice: NoticeKind | None = None) -> Movement:
         """Add points once per `key`; a replayed key returns the first result unchanged."""
         _check_amount(amount)
         return await self._move(member_id, amount, kind=kind, reason=reason, key=key,
@@ -70,7 +71,7 @@ class LedgerService:
 
     async def debit(self, member_id: int, amount: int, *, kind: str, reason: str | None,
                     key: str, actor_member_id: int | None = None, ref: str | None = None,
-                    notice: str | None = None) -> Movement:
+                    notice: NoticeKind | None = None) -> Movement:
         """Take points once per `key`, refused (InsufficientPoints) beyond the balance."""
         _check_amount(amount)
         return await self._move(member_id, -amount, kind=kind, reason=reason, key=key,
@@ -78,7 +79,7 @@ class LedgerService:
 
     async def _move(self, member_id: int, amount: int, *, kind: str, reason: str | None,
                     key: str, actor_member_id: int | None, ref: str | None,
-                    notice: str | None) -> Movement:
+                    notice: NoticeKind | None) -> Movement:
         now = self.clock()
         async with self.db.write() as conn:
             entry_id = await repo.insert_entry(
@@ -113,7 +114,7 @@ class LedgerService:
     async def history(self, member_id: int, page: int,
                       size: int) -> tuple[list[Entry], int, int]:
         """One page of entries (newest first), the page number shown, and how many pages."""
-        async with self.db.read() as conn:
+        async with self.db.scan() as conn:
             total = await repo.count_for(conn, member_id)
             pages = max(1, -(-total // size))
             page = min(max(page, 1), pages)
@@ -122,10 +123,11 @@ class LedgerService:
 
     async def leaderboard(self, period: Period) -> list[Ranked]:
         """Top members by points earned in the period; spends don't lower a rank."""
-        async with self.db.read() as conn:
-            if period == Period.ALL:
+        if period == Period.ALL:
+            async with self.db.read() as conn:  # the top of an index
                 rows = await repo.top_all_time(conn, LEADERBOARD_SIZE)
-            else:
+        else:
+            async with self.db.scan() as conn:  # sums the period's ledger
                 rows = await repo.top_since(conn, self.period_start(period), LEADERBOARD_SIZE)
         return _ranked(rows)
 
@@ -142,7 +144,7 @@ class LedgerService:
 
     async def check_invariants(self) -> list[str]:
         """Balances equal their ledger sums and none is negative; returns what is broken."""
-        async with self.db.read() as conn:
+        async with self.db.scan() as conn:
             sums = await repo.sums_by_member(conn)
             problems = []
             for member in await member_repo.all_members(conn):

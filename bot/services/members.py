@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from bot import errors
 from bot.config import Settings
 from bot.model import Actor, Platform, Role, Target
+from bot.services.notices import Notifier
+from bot.spec import NoticeKind
 from bot.storage import members as repo
 from bot.storage.db import Database
 from bot.storage.members import AccountRow, MemberRow
@@ -39,6 +41,8 @@ class Caller:
     timezone: str | None
     notify: bool
     display_name: str | None
+    # True only on the update that created this account: its first answer may say more.
+    first_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,14 @@ class LinkPreview:
 @dataclass(frozen=True)
 class LinkResult:
     member_id: int
-    merged_points: int
     already: bool = False
 
 
 class MemberService:
-    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime],
+                 notifier: Notifier | None = None):
         self.db = db
+        self.notifier = notifier
         self.settings = settings
         self.clock = clock
         self._cache: dict[tuple[str, str], tuple[float, Caller]] = {}
@@ -84,7 +89,8 @@ class MemberService:
                 return self._with_actor_roles(caller, actor)
         caller = await self._load_or_create(actor)
         self._last_platform[caller.member_id] = str(actor.platform)
-        self._cache[key] = (time.monotonic() + CACHE_SECONDS, caller)
+        self._cache[key] = (time.monotonic() + CACHE_SECONDS, replace(caller,
+                                                                      first_contact=False))
         return self._with_actor_roles(caller, actor)
 
     def forget(self, *member_ids: int) -> None:
@@ -114,7 +120,8 @@ class MemberService:
             if member.last_platform != actor.platform or member.display_name != _name(actor):
                 await repo.set_last_platform(conn, member.id, actor.platform, _name(actor))
             linked = await repo.accounts_of(conn, member.id)
-        return self._caller(member, account, linked, actor.platform)
+        return replace(self._caller(member, account, linked, actor.platform),
+                       first_contact=created)
 
     def _caller(self, member: MemberRow, account: AccountRow, linked: list[AccountRow],
                 platform: str) -> Caller:
@@ -129,37 +136,50 @@ class MemberService:
     # -- other members ---------------------------------------------------------------------
 
     async def find(self, target: Target, vouched: Target | None = None) -> MemberRow:
-        """The member someone pointed at. A chat platform's account is known once it talked to
-        the bot, or when the platform vouches for it (`vouched`: a Discord user option, the
-        author of a replied-to message); the console creates `@NAME` on first reference.
-        Pointing at someone never changes their own record (name, last platform)."""
-        if target.platform == Platform.CONSOLE and target.username and vouched is None:
-            vouched = Target(Platform.CONSOLE, user_id=target.username, username=target.username,
-                             display_name=target.username)
+        """The member someone pointed at (see `locate`); never creates a console account."""
+        member, _created = await self.locate(target, vouched)
+        return member
+
+    async def locate(self, target: Target, vouched: Target | None = None,
+                     may_create: bool = False) -> tuple[MemberRow, bool]:
+        """The member someone pointed at, and whether their account was created just now.
+
+        A chat platform's account is known once it talked to the bot, or when the platform
+        vouches for it (`vouched`: a Discord user option, the author of a replied-to message).
+        A console `@NAME` nobody used yet is created only when `may_create` (an organiser's
+        command, which then says so). Names are case-insensitive: `@Bob` is `@bob`. Pointing
+        at someone never changes their own record (name, last platform)."""
+        if (target.platform == Platform.CONSOLE and target.username and vouched is None
+                and may_create):
+            name = target.username
+            vouched = Target(Platform.CONSOLE, user_id=name.lower(), username=name,
+                             display_name=name)
         async with self.db.read() as conn:
             account = await self._find_account(conn, target)
+        created = False
         if account is None and vouched is not None and vouched.user_id:
-            account = await self._add_account(vouched)
+            account, created = await self._add_account(vouched)
         if account is None:
             raise errors.MemberUnknown(who=_describe(target), platform=str(target.platform))
-        return await self.get(account.member_id)
+        return await self.get(account.member_id), created
 
-    async def _add_account(self, who: Target) -> AccountRow:
+    async def _add_account(self, who: Target) -> tuple[AccountRow, bool]:
         """A new member for an account the platform vouched for; race-safe (first one wins)."""
         async with self.db.write() as conn:
-            account, _created = await repo.get_or_create_account(
+            return await repo.get_or_create_account(
                 conn, platform=who.platform, user_id=who.user_id, username=who.username,
                 display_name=who.display_name or who.username, now=self.clock())
-            return account
 
     async def _find_account(self, conn, target: Target) -> AccountRow | None:
         if target.user_id:
             return await repo.get_account(conn, target.platform, target.user_id)
         if target.username:
-            if target.platform == Platform.CONSOLE:
-                return await repo.get_account(conn, Platform.CONSOLE, target.username)
             found = await repo.find_by_username(conn, target.platform, target.username)
-            return found[-1] if found else None
+            if found:
+                return found[-1]
+            if target.platform == Platform.CONSOLE:  # an account known by id, its name changed
+                return await repo.get_account(conn, Platform.CONSOLE, target.username.lower())
+            return None
         return None
 
     async def get(self, member_id: int) -> MemberRow:
@@ -187,18 +207,22 @@ class MemberService:
 
     # -- roles -----------------------------------------------------------------------------
 
-    async def grant(self, target: MemberRow, role: Role) -> bool:
-        """Raise the member's own role to `role`; False when they already hold it or more."""
+    async def grant(self, target: MemberRow, role: Role, *, key: str,
+                    notice: NoticeKind | None = None) -> bool:
+        """Raise the member's own role to `role` and tell them (once per `key`); False when
+        they already hold it or more."""
         async with self.db.write() as conn:
             member = await repo.lock_member(conn, target.id)
             if Role.from_code(member.role) >= role:
                 return False
             await repo.update_member(conn, member.id, role=role.code)
+            await self._tell(conn, member.id, notice, {"role": role.code}, key)
         self.forget(target.id)
         return True
 
-    async def revoke(self, target: MemberRow, role: Role) -> bool:
-        """Take `role` (and anything above it) from the member's own grant.
+    async def revoke(self, target: MemberRow, role: Role, *, key: str,
+                     notice: NoticeKind | None = None) -> bool:
+        """Take `role` (and anything above it) from the member's own grant, and tell them.
 
         A role that comes from config can only be taken away there; the error says so.
         """
@@ -211,8 +235,15 @@ class MemberService:
             if db_role < role:
                 return False
             await repo.update_member(conn, member.id, role=Role(role - 1).code)
+            await self._tell(conn, member.id, notice, {"role": role.code}, key)
         self.forget(target.id)
         return True
+
+    async def _tell(self, conn, member_id: int, notice: NoticeKind | None, params: dict,
+                    key: str) -> None:
+        if notice is not None and self.notifier is not None:
+            await self.notifier.to_member(conn, member_id, notice, params,
+                                          dedupe_key=f"{key}:notice", now=self.clock())
 
     # -- linking ---------------------------------------------------------------------------
 
@@ -220,7 +251,7 @@ class MemberService:
         """A one-time code for another account to join the caller's member. The caller's role
         right now (a Discord role shows only on the update itself) is kept with it."""
         now = self.clock()
-        expires = now + timedelta(minutes=self.settings.points.link_code_minutes)
+        expires = now + timedelta(minutes=self.settings.identity.link_code_minutes)
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
         async with self.db.write() as conn:
             await repo.delete_expired_codes(conn, now)
@@ -262,7 +293,7 @@ class MemberService:
             found = await repo.get_link_code(conn, code)
             if found is not None and found.used_by_account_id == caller.account_id:
                 # The same press or update delivered twice: the first one did the linking.
-                return LinkResult(found.member_id, 0, already=True)
+                return LinkResult(found.member_id, already=True)
             if not await repo.claim_link_code(conn, code, caller.account_id, now):
                 raise self._invalid_code()
             if found.member_id == caller.member_id:
@@ -274,7 +305,7 @@ class MemberService:
             role = max(Role.from_code(keep.role), Role.from_code(gone.role)).code
             await repo.merge_members(conn, keep, gone, role)
         self.forget(keep.id, gone.id)
-        return LinkResult(keep.id, gone.balance)
+        return LinkResult(keep.id)
 
     def _issuer_role(self, found: repo.LinkCodeRow, issuer: MemberRow,
                      linked: list[AccountRow]) -> Role:
@@ -290,7 +321,7 @@ class MemberService:
             raise errors.LinkRaisesRole(role=caller.role.code, issuer_role=issuer_role.code)
 
     def _invalid_code(self) -> errors.LinkCodeInvalid:
-        return errors.LinkCodeInvalid(minutes=self.settings.points.link_code_minutes)
+        return errors.LinkCodeInvalid(minutes=self.settings.identity.link_code_minutes)
 
     async def unlink(self, caller: Caller) -> int:
         """Detach the caller's account onto a fresh member with no points; returns its id."""
@@ -308,12 +339,6 @@ class MemberService:
             await repo.set_last_platform(conn, caller.member_id, last.platform, None)
         self.forget(caller.member_id)
         return new_member
-
-    # -- delivery bookkeeping --------------------------------------------------------------
-
-    async def mark_unreachable(self, account_id: int) -> None:
-        async with self.db.write() as conn:
-            await repo.set_reachable(conn, account_id, False)
 
 
 def normalise_code(code: str) -> str:
@@ -334,7 +359,13 @@ def _describe(target: Target) -> str:
 def _config_roles(settings: Settings) -> dict[str, Role]:
     roles: dict[str, Role] = {}
     for account in settings.roles.ambassadors:
-        roles[account] = Role.AMBASSADOR
+        roles[_account_key(account)] = Role.AMBASSADOR
     for account in settings.roles.organisers:
-        roles[account] = Role.ORGANISER
+        roles[_account_key(account)] = Role.ORGANISER
     return roles
+
+
+def _account_key(account: str) -> str:
+    """Console names are case-insensitive (`console:Admin` is `console:admin`), like the
+    console's account ids."""
+    return account.lower() if account.startswith("console:") else account

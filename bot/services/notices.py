@@ -8,11 +8,15 @@ delivering adapter may move the row to another platform later if this one turns 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.i18n import Translator
+from bot.reply import Reply
+from bot.spec import NoticeKind
 from bot.storage import members as member_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage.db import Database
@@ -20,12 +24,19 @@ from bot.storage.members import AccountRow
 
 
 class Notifier:
-    """Queues notices and wakes the deliverers. Each deliverer has its own event: one shared
-    event cleared by the Telegram deliverer would swallow a wake-up meant for Discord's."""
+    """Queues notices, renders them for delivery, and wakes the deliverers. Each deliverer has
+    its own event: one shared event cleared by the Telegram deliverer would swallow a wake-up
+    meant for Discord's."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, kinds: Mapping[str, NoticeKind]):
         self.db = db
+        self.kinds = kinds
         self._listeners: list[asyncio.Event] = []
+
+    def render(self, t: Translator, kind: str, params: dict[str, Any]) -> Reply:
+        """A queued notice for one reader; an unknown kind (from a newer version) raises
+        KeyError, which the deliverer treats as a failure to retry later."""
+        return self.kinds[kind].render(t, params)
 
     def subscribe(self) -> asyncio.Event:
         event = asyncio.Event()
@@ -41,7 +52,7 @@ class Notifier:
         for event in self._listeners:
             event.set()
 
-    async def to_member(self, conn: AsyncConnection, member_id: int, kind: str,
+    async def to_member(self, conn: AsyncConnection, member_id: int, kind: NoticeKind,
                         params: dict[str, Any], dedupe_key: str, now: datetime) -> bool:
         """Queue a direct message; False when the member turned notices off or has no
         reachable account, or this notice was queued before."""
@@ -52,19 +63,8 @@ class Notifier:
         if account is None:
             return False
         queued = await outbox_repo.enqueue(
-            conn, self.db.insert_ignore, platform=account.platform, kind=kind, params=params,
-            dedupe_key=dedupe_key, now=now, member_id=member_id)
-        if queued:
-            self.db.after_commit(conn, self.wake)
-        return queued
-
-    async def to_chat(self, conn: AsyncConnection, chat_ref: str, kind: str,
-                      params: dict[str, Any], dedupe_key: str, now: datetime,
-                      not_before: datetime | None = None) -> bool:
-        platform = chat_ref.partition(":")[0]
-        queued = await outbox_repo.enqueue(
-            conn, self.db.insert_ignore, platform=platform, kind=kind, params=params,
-            dedupe_key=dedupe_key, now=now, chat_ref=chat_ref, not_before=not_before)
+            conn, self.db.insert_ignore, platform=account.platform, kind=kind.name,
+            params=params, dedupe_key=dedupe_key, now=now, member_id=member_id)
         if queued:
             self.db.after_commit(conn, self.wake)
         return queued

@@ -3,6 +3,9 @@
 `members.balance` and `members.earned` are caches of the ledger kept in the same transaction as
 each entry; the conditional `UPDATE … WHERE balance >= :n` is what stops two concurrent spends
 from overspending on PostgreSQL's READ COMMITTED as on SQLite, with no read-then-write.
+
+`by_key`, `standing` and `top_all_time` are indexed point lookups, for `Database.read()`; the
+rest grow with the ledger and run on `Database.scan()` (bot.storage.db says why).
 """
 
 from __future__ import annotations
@@ -89,12 +92,14 @@ async def by_key(conn: AsyncConnection, idem_key: str) -> Entry | None:
 
 
 async def page(conn: AsyncConnection, member_id: int, offset: int, limit: int) -> list[Entry]:
+    """A scan: OFFSET walks every newer entry of the member."""
     query = (sa.select(*_COLS).where(ledger.c.member_id == member_id)
              .order_by(ledger.c.id.desc()).offset(offset).limit(limit))
     return [Entry(**r._mapping) for r in await conn.execute(query)]
 
 
 async def count_for(conn: AsyncConnection, member_id: int) -> int:
+    """A scan: counts all of the member's entries on ix_ledger_member_id_id."""
     query = sa.select(sa.func.count()).select_from(ledger).where(ledger.c.member_id == member_id)
     return (await conn.execute(query)).scalar_one()
 
@@ -127,6 +132,7 @@ async def top_all_time(conn: AsyncConnection, limit: int) -> list[tuple[int, str
 
 async def top_since(conn: AsyncConnection, since: datetime,
                     limit: int) -> list[tuple[int, str | None, int]]:
+    """A scan: sums every entry since `since` (SQLite walks the whole ledger to group it)."""
     total = sa.func.sum(ledger.c.amount).label("total")
     sub = (sa.select(ledger.c.member_id, total)
            .where(ledger.c.created_at >= since, ledger.c.kind.not_in(SPEND_KINDS))
@@ -138,13 +144,15 @@ async def top_since(conn: AsyncConnection, since: datetime,
 
 
 async def sums_by_member(conn: AsyncConnection) -> dict[int, int]:
-    """Every member's ledger total: the invariant check compares it with the cached balance."""
+    """Every member's ledger total (a scan): the invariant check compares it with the cached
+    balance."""
     total = sa.func.sum(ledger.c.amount)
     query = sa.select(ledger.c.member_id, total).group_by(ledger.c.member_id)
     return {member_id: int(total) for member_id, total in await conn.execute(query)}
 
 
 async def entries_since(conn: AsyncConnection, since: datetime | None) -> list[Entry]:
+    """A scan, for exports."""
     query = sa.select(*_COLS).order_by(ledger.c.id)
     if since is not None:
         query = query.where(ledger.c.created_at >= since)

@@ -83,11 +83,6 @@ async def get_account(conn: AsyncConnection, platform: str, user_id: str) -> Acc
     return _account(row) if row else None
 
 
-async def get_account_by_id(conn: AsyncConnection, account_id: int) -> AccountRow | None:
-    query = sa.select(*_ACCOUNT_COLS).where(accounts.c.id == account_id)
-    row = (await conn.execute(query)).first()
-    return _account(row) if row else None
-
 
 async def find_by_username(conn: AsyncConnection, platform: str,
                            username: str) -> list[AccountRow]:
@@ -240,9 +235,6 @@ async def delete_expired_codes(conn: AsyncConnection, now: datetime) -> int:
     result = await conn.execute(link_codes.delete().where(link_codes.c.expires_at < now))
     return result.rowcount or 0
 
-
-async def count_members(conn: AsyncConnection) -> int:
-    return (await conn.execute(sa.select(sa.func.count()).select_from(members))).scalar_one()
 
 
 async def all_members(conn: AsyncConnection) -> list[MemberRow]:

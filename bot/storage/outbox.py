@@ -123,10 +123,6 @@ async def status_counts(conn: AsyncConnection) -> dict[str, int]:
     return {status: n for status, n in await conn.execute(query)}
 
 
-async def for_member(conn: AsyncConnection, member_id: int) -> list[dict[str, Any]]:
-    query = sa.select(outbox).where(outbox.c.member_id == member_id).order_by(outbox.c.id)
-    return [dict(r._mapping) for r in await conn.execute(query)]
-
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** min(attempts, 7)))

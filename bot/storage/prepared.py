@@ -1,6 +1,6 @@
 """Prepared reads: the few SELECTs that run on nearly every update, compiled once.
 
-Why: on SQLite a read runs in the event loop's thread (`InlineReads`), and SQLAlchemy's
+Why: on SQLite a `read()` runs in the event loop's thread (`InlineReads`), and SQLAlchemy's
 execution path around it (cache key, execution context, result wrapping) costs several times
 the query itself. Between two updates the other programs on the machine push our code out of
 the CPU caches, so that path is paid cold: about 90 µs for `/points`, against about 20 µs for

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from bot.commands.spec import CommandSpec
-from bot.errors import DomainError
-from bot.i18n import N_, Translator
-from bot.reply import Reply, Text, bold, code
-from bot.views.usage import usage_block
+import string
 
-_PROBLEMS = {
-    "missing": N_("{option} is missing."),
-    "twice": N_("{option} was given twice."),
-    "not_a_number": N_("{option} must be a whole number, not “{value}”."),
-    "out_of_range": N_("{option} must be from {min} to {max}."),
-    "too_long": N_("{option} is too long: at most {max} characters."),
-    "bad_choice": N_("{option} must be one of: {choices} (not “{value}”)."),
-    "bad_id": N_("{option} must be an id like {example}, not “{value}”."),
-    "bad_member": N_("{option} must be a member like @name, not “{value}”."),
-    "bad_duration": N_("{option} must be a duration like 90m, 2h or 1d, not “{value}”."),
-    "bad_date": N_("{option} must be a date like 2026-12-01, not “{value}”."),
-    "bad_time": N_("{option} must be a time like 2026-12-01 20:00 (optionally with a zone such "
-                   "as Asia/Shanghai or +08:00), not “{value}”."),
-    "bad_zone": N_("{option} must be an IANA time zone like Asia/Shanghai or Europe/Lisbon, "
-                   "not “{value}”."),
-    "unexpected": N_("I did not expect “{value}” there."),
-}
+from babel.lists import format_list
+
+from bot.errors import DomainError, Plural
+from bot.i18n import N_, Translator
+from bot.model import Role
+from bot.reply import Reply, Span, Text, bold, code
+from bot.spec import CommandSpec
+from bot.views.usage import usage_block
 
 _ROLE_NAMES = {
     "member": N_("member"),
@@ -37,76 +24,85 @@ def role_name(t: Translator, code_: str) -> str:
     return t.gettext(_ROLE_NAMES.get(code_, code_))
 
 
-def render(t: Translator, exc: DomainError, spec: CommandSpec | None, pressed: bool) -> Reply:
+def render(t: Translator, exc: DomainError, spec: CommandSpec | None, pressed: bool,
+           role: Role | None = None) -> Reply:
+    """The message, then (for a usage error) the command's usage as `role` may use it."""
     text = Text()
-    _describe(t, exc, text)
+    _describe(t, exc, text, spec)
     if spec is not None:
         text.line("")
-        text.add(*usage_block(t, spec))
-    return text.reply(error=True, private=True, notice=text_notice(t, exc) if pressed else None)
+        text.add(*usage_block(t, spec, role))
+    notice = text_notice(t, exc, spec) if pressed else None
+    return text.reply(error=True, private=True, notice=notice)
 
 
-def _describe(t: Translator, exc: DomainError, text: Text) -> None:
-    p = exc.params
-    match exc.code:
-        case "usage":
-            problem = p.get("problem", "missing")
-            values = {k: v for k, v in p.items() if k not in ("problem", "command")}
-            values["option"] = bold(p.get("option") or "")
-            values["value"] = p.get("value", "")
-            for bound in ("min", "max"):
-                if isinstance(values.get(bound), int):
-                    values[bound] = t.number(values[bound])
-            text.fmt(t.gettext(_PROBLEMS.get(problem, _PROBLEMS["missing"])), **values)
-            if p.get("suggestions"):
-                text.line_fmt(t.gettext("“{value}” is a region; zones in it include {zones}."),
-                              value=values["value"], zones=p["suggestions"])
-        case "permission":
-            text.fmt(t.gettext("Only an {role} can do that."), role=role_name(t, p["role"]))
-        case "not_found" if p.get("what") == "command":
-            text.fmt(t.gettext("There is no command /{name}. Send /help to see what you can "
-                               "use."), name=p.get("name", ""))
-        case "not_found":
-            text.add(t.gettext("I could not find that."))
-        case "member_unknown" if p.get("platform") == "telegram":
-            text.fmt(t.gettext("I don't know {who} yet: they must first send me a message "
-                               "(for example /start in a private chat)."), who=p["who"])
-        case "member_unknown":
-            text.fmt(t.gettext("I don't know {who}."), who=p["who"])
-        case "insufficient_points":
-            text.fmt(t.gettext("That needs {amount} points, but the balance is only {balance}."),
-                     amount=bold(t.number(p["amount"])), balance=bold(t.number(p["balance"])))
-        case "link_code_invalid":
-            minutes = p.get("minutes", 10)
-            text.fmt(t.ngettext(
-                "That link code is unknown, used or expired. Send /link on your other account "
-                "to get a new one (a code lasts {n} minute).",
-                "That link code is unknown, used or expired. Send /link on your other account "
-                "to get a new one (a code lasts {n} minutes).", minutes), n=t.number(minutes))
-        case "already_linked":
-            text.add(t.gettext("These accounts are already linked: they share one member."))
-        case "link_raises_role":
-            text.fmt(t.gettext("This account has the {role} role and the account that made the "
-                               "code has only the {issuer_role} role. Linking this way round "
-                               "would give the {role} role to that account too, so I won't do "
-                               "it. Send /link on this account instead and use its code on "
-                               "the other account."),
-                     role=role_name(t, p["role"]), issuer_role=role_name(t, p["issuer_role"]))
-        case "nothing_to_unlink":
-            text.add(t.gettext("This account is not linked to any other account."))
-        case "role_from_config":
-            text.fmt(t.gettext("That {role} role comes from the bot's configuration ([roles] "
-                               "in config.toml) and can only be removed there."),
-                     role=role_name(t, p["role"]))
-        case "stale_action":
-            text.add(t.gettext("This button no longer works. Please run the command again."))
-        case _:
-            text.add(t.gettext("That did not work."))
+def _describe(t: Translator, exc: DomainError, text: Text,
+              spec: CommandSpec | None = None) -> None:
+    """The error's message (bot.errors declares it), filled with its parameters as the reader
+    reads them: numbers in their locale, role codes as role names, lists of choices as their
+    language lists them, and the option by its translated label, in bold (its contract name,
+    as written in `name=value`, is `{key}`)."""
+    values: dict[str, str | Span] = {}
+    for key, value in exc.params.items():
+        if key in exc.roles:
+            values[key] = role_name(t, str(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            values[key] = t.number(value)
+        elif key == "choices":
+            values[key] = choices(t, value)
+        elif key == "suggestions":
+            values[key] = t.list(_items(value)) if value else ""
+        else:
+            values[key] = "" if value is None else str(value)
+    name = exc.params.get("option")
+    if name:
+        values["option"] = bold(option_label(t, spec, str(name)))
+        values["key"] = code(f"{name}=")
+    values.setdefault("value", "")
+    message = exc.template()
+    if isinstance(message, Plural):
+        count = exc.params.get(message.count, 0)
+        template = t.ngettext(message.singular, message.plural, count)
+    else:
+        template = t.gettext(message)
+    text.fmt(template, **_known(template, values))
+    for param, note in exc.notes:
+        if exc.params.get(param):
+            template = t.gettext(note)
+            text.line_fmt(template, **_known(template, values))
 
 
-def text_notice(t: Translator, exc: DomainError) -> str:
+def option_label(t: Translator, spec: CommandSpec | None, name: str) -> str:
+    """An option as the reader's language names it (`reason`, `原因`); its name if unknown."""
+    opt = spec.option(name) if spec is not None else None
+    return t.gettext(opt.label) if opt is not None else name
+
+
+def choices(t: Translator, value: object) -> str:
+    """`all, month, or week` / `all、month或week`: the values a choice accepts."""
+    items = _items(value)
+    return format_list(items, style="or", locale=t.locale) if items else ""
+
+
+def _items(value: object) -> list[str]:
+    """A list parameter, given as a sequence or as one comma-separated string."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value]  # type: ignore[attr-defined]
+
+
+def _known(template: str, values: dict) -> dict:
+    """Only the placeholders the (translated) template uses: a missing one renders empty."""
+    return {name: values.get(name, "") for name in _placeholders(template)}
+
+
+def _placeholders(template: str) -> list[str]:
+    return [name for _text, name, _spec, _conv in string.Formatter().parse(template) if name]
+
+
+def text_notice(t: Translator, exc: DomainError, spec: CommandSpec | None = None) -> str:
     text = Text()
-    _describe(t, exc, text)
+    _describe(t, exc, text, spec)
     return Reply(spans=tuple(text.spans)).plain_text[:190]
 
 

@@ -6,6 +6,7 @@ from bot.actions import action
 from bot.i18n import Translator
 from bot.reply import Button, Reply, Text, bold
 from bot.services.members import LinkPreview
+from bot.spec import NoticeKind
 from bot.views.errors import role_name
 from bot.views.points import member_name, points_phrase
 
@@ -52,3 +53,19 @@ def unlink_question(t: Translator) -> Reply:
     buttons = ((Button(t.gettext("Detach this account"), action("unlink", "ok")),
                 Button(t.gettext("Keep it linked"), action("unlink", "no"))),)
     return text.reply(private=True, buttons=buttons)
+
+
+def notice_granted(t: Translator, params: dict) -> Reply:
+    role = role_name(t, params["role"])
+    return Text().fmt(t.gettext("An organiser gave you the {role} role."), role=bold(role)).line(
+        t.gettext("Send /help to see what you can do now.")).reply()
+
+
+def notice_revoked(t: Translator, params: dict) -> Reply:
+    role = role_name(t, params["role"])
+    return Text().fmt(t.gettext("An organiser took the {role} role from you."),
+                      role=bold(role)).reply()
+
+
+ROLE_GRANTED = NoticeKind("roles.granted", notice_granted)
+ROLE_REVOKED = NoticeKind("roles.revoked", notice_revoked)

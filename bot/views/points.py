@@ -6,8 +6,10 @@ from bot.actions import action
 from bot.i18n import N_, Translator
 from bot.reply import Button, Reply, Text, bold, italic
 from bot.services.ledger import Movement, Period, Ranked, Standing
+from bot.spec import NoticeKind
 from bot.storage.ledger import Entry
 from bot.storage.members import MemberRow
+from bot.views.usage import item
 
 KIND_LABELS = {
     "award": N_("award"),
@@ -57,10 +59,10 @@ def history(t: Translator, entries: list[Entry], page: int, pages: int, member_i
         text.line(t.gettext("No entries yet."))
     for entry in entries:
         sign = "+" if entry.amount > 0 else "−"
-        text.line(f"{t.datetime(entry.created_at, 'short')}  ", bold(
-            f"{sign}{t.number(abs(entry.amount))}"), f"  {t.gettext(_kind(entry.kind))}")
-        if entry.reason:
-            text.add(" — ", italic(entry.reason))
+        text.line(f"{t.datetime(entry.created_at)}  ",
+                  bold(f"{sign}{t.number(abs(entry.amount))}"), "  ")
+        kind = t.gettext(_kind(entry.kind))
+        text.add(*(item(t, kind, italic(entry.reason)) if entry.reason else (kind,)))
     text.line(t.gettext("Page {page} of {pages}").format(page=t.number(page),
                                                          pages=t.number(pages)))
     return text.reply(private=True, buttons=_pager(t, member_id, page, pages))
@@ -84,8 +86,8 @@ def leaderboard(t: Translator, period: Period, ranked: list[Ranked]) -> Reply:
     if not ranked:
         text.line(t.gettext("Nobody has earned points in this period yet."))
     for row in ranked:
-        text.line(f"{t.number(row.rank)}. ", bold(row.name or t.gettext("a member")),
-                  " — ", points_phrase(t, row.points))
+        text.line(f"{t.number(row.rank)}. ", *item(t, bold(row.name or t.gettext("a member")),
+                                                   points_phrase(t, row.points)))
     buttons = tuple(
         Button(t.gettext(PERIOD_BUTTONS[p]), action("lb", "p", p.value))
         for p in Period if p != period
@@ -136,3 +138,7 @@ def notice_deducted(t: Translator, params: dict) -> Reply:
     text.line_fmt(t.gettext("Your balance: {balance}"),
                   balance=points_phrase(t, int(params["balance"])))
     return text.reply(private=True)
+
+
+AWARDED = NoticeKind("points.awarded", notice_awarded)
+DEDUCTED = NoticeKind("points.deducted", notice_deducted)

@@ -119,7 +119,7 @@ async def test_start_runs_only_declared_payloads(term):
     assert "Balance: 3 points" in await term.say("deep", "/start points")
     await _link(term, "deep", "deep_alt")
     welcome = await term.say("deep_alt", "/start unlink")
-    assert "Welcome" in welcome and "no points" not in welcome
+    assert "Welcome" in welcome and "Detach this account from its member?" not in welcome
     assert "Balance: 3 points" in await term.say("deep_alt", "/points")  # still linked
     assert "Welcome" in await term.say("boss", "/start award")
 
@@ -161,7 +161,7 @@ async def test_language_switch_changes_replies_and_number_format(term):
     out = await term.say("li", "/points")
     assert "余额" in out
     out = await term.say("li", "/language xx")
-    assert "en, zh_Hans" in out
+    assert "语言只能是 en或zh_Hans（你写的是“xx”）。" in out
 
 
 async def test_platform_hint_picks_the_language_until_a_choice_is_made(term):
@@ -182,7 +182,8 @@ async def test_timezone_names_in_any_case_and_folder_names(term):
     assert "now Asia/Shanghai" in await term.say("tz", "/timezone asia/shanghai")
     for folder in ("America", "Asia", "Europe", "America/Argentina"):
         out = await term.say("tz", f"/timezone {folder}")
-        assert "must be an IANA time zone" in out and "Sorry" not in out, out
+        assert (f"Write the zone as an IANA time zone such as Asia/Shanghai or Europe/Lisbon "
+                f"(you wrote “{folder}”)." in out and "Sorry" not in out), out
         assert f"“{folder}” is a region; zones in it include {folder}/" in out, out
 
 
@@ -210,7 +211,7 @@ async def test_notify_off_keeps_history_but_sends_nothing(term):
 async def test_start_welcomes_and_offers_languages(term):
     out = await term.say("newbie", "/start")
     assert "Welcome" in out
-    assert "[1] English" in out and "[2] 中文 (简体)" in out
+    assert "[1] English" in out and "[2] 中文（简体）" in out
     out = await term.say("newbie", "/press 2")
     assert "中文" in out
     assert "余额" in await term.say("newbie", "/points")
@@ -221,8 +222,10 @@ async def test_help_lists_only_what_the_caller_may_use(term):
     assert "/points" in member and "/award" not in member
     organiser = await term.say("boss", "/help")
     assert "/award @member AMOUNT REASON…" in organiser
-    assert "Usage: /history [@member]" in await term.say("pleb", "/help history")
-    assert "no command /award" in await term.say("pleb", "/help award")
+    assert "Usage: /history [@member]" in await term.say("boss", "/help history")
+    history = await term.say("pleb", "/help history")
+    assert "Usage: /history\n" in history and "@member" not in history
+    assert await term.say("pleb", "/help award") == "Only an organiser can use /award."
 
 
 async def test_cancel_without_dialogue(term):
@@ -238,3 +241,33 @@ async def test_unknown_member_on_telegram_must_talk_first(app):
                      text="@ghost 5 hello")
     reply = await app.dispatcher.handle(inv)
     assert "must first send me a message" in reply.plain_text
+
+
+async def test_grant_and_revoke_tell_the_member(term):
+    await term.say("amy", "/start")
+    await term.say("boss", "/grant @amy ambassador")
+    opened = await term.opened("amy")
+    assert "[to amy] An organiser gave you the ambassador role." in opened
+    await term.say("boss", "/revoke @amy ambassador")
+    assert "[to amy] An organiser took the ambassador role from you." in await term.opened("amy")
+    await term.say("boss", "/revoke @amy ambassador")  # nothing to take: nothing to tell
+    assert "[to amy]" not in await term.opened("amy")
+
+
+async def test_member_names_are_case_insensitive(term):
+    await term.say("Bob", "/start")
+    assert "Awarded 5 points to Bob." in await term.say("boss", "/award @bob 5 hi")
+    assert "Awarded 2 points to Bob." in await term.say("boss", "/award @BOB 2 hi")
+    assert "Balance: 7 points" in await term.say("Bob", "/points")
+
+
+async def test_a_console_account_is_made_only_by_an_organiser_who_is_told(term):
+    out = await term.say("boss", "/award @bbo 5 typo")
+    assert out.endswith("Created the console account @bbo.")
+    assert "Created" not in await term.say("boss", "/award @bbo 1 again")
+    await term.say("boss", "/grant @amb ambassador")
+    refused = await term.say("amb", "/points @nobody_yet")
+    assert "Created" not in refused
+    # An ambassador's reference made no account: the organiser's first reference does.
+    assert (await term.say("boss", "/points @nobody_yet")).endswith(
+        "Created the console account @nobody_yet.")

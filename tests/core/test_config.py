@@ -106,6 +106,27 @@ def test_enabled_platform_needs_its_token(tmp_path):
                      "not set"]
 
 
+def test_tokens_are_checked_only_for_the_platforms_a_command_talks_to(tmp_path):
+    both = write(tmp_path, "[telegram]\nenabled = true\n[discord]\nenabled = true\n")
+    s = load_settings(both, env={}, need_tokens=())  # the console, migrate, export
+    assert s.telegram.enabled and s.discord.enabled and not s.telegram.token
+    with pytest.raises(ConfigError) as info:  # discord-sync
+        load_settings(both, env={}, need_tokens=("discord",))
+    assert info.value.problems == ["discord.token: discord is enabled but "
+                                   "CAMPUSBOT_DISCORD__TOKEN is not set"]
+    with pytest.raises(ConfigError) as info:  # the default: run, check-config
+        load_settings(both, env={})
+    assert [p.split(":")[0] for p in info.value.problems] == ["telegram.token", "discord.token"]
+
+
+def test_without_tokens_the_other_checks_still_run(tmp_path):
+    text = "[telegram]\nenabled = true\nmode = 'carrier-pigeon'\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), env={}, need_tokens=())
+    assert info.value.problems == ["telegram.mode: must be polling or webhook, not "
+                                   "'carrier-pigeon'"]
+
+
 def test_check_config_command(tmp_path):
     bad = write(tmp_path, "[database]\nurl = 1\n")
     result = subprocess.run([sys.executable, "-m", "bot", "check-config", "--config", str(bad)],
@@ -125,8 +146,9 @@ def test_type_and_value_problems_are_reported_together(tmp_path):
 url = 42
 [i18n]
 default_locale = "fr"
-[points]
+[identity]
 link_code_minutes = "ten"
+[points]
 history_page_size = 99
 [telegram]
 enabled = true
@@ -135,7 +157,7 @@ mode = "carrier-pigeon"
 """)
     assert found == [
         "database.url: expected a string, got a number",
-        'points.link_code_minutes: expected a whole number, got the string "ten"',
+        'identity.link_code_minutes: expected a whole number, got the string "ten"',
         "telegram.token: secrets may not be written in the file; set CAMPUSBOT_TELEGRAM__TOKEN",
         "i18n.default_locale: 'fr' is not in i18n.locales",
         "telegram.mode: must be polling or webhook, not 'carrier-pigeon'",
@@ -157,7 +179,7 @@ def test_quoted_values_say_what_they_got(tmp_path):
 [database]
 migrate_on_start = "true"
 url = ["sqlite+aiosqlite:///x.db"]
-[points]
+[identity]
 link_code_minutes = "5"
 [telegram]
 messages_per_second = "2.5"
@@ -167,7 +189,7 @@ guild_ids = ["123"]
     assert found == [
         "database.url: expected a string, got a list",
         'database.migrate_on_start: expected true or false without quotes, got the string "true"',
-        'points.link_code_minutes: expected a whole number without quotes, got the string "5"',
+        'identity.link_code_minutes: expected a whole number without quotes, got the string "5"',
         'telegram.messages_per_second: expected a number without quotes, got the string "2.5"',
         'discord.guild_ids: expected a whole number without quotes, got the string "123"',
     ]
@@ -175,8 +197,8 @@ guild_ids = ["123"]
 
 def test_the_environment_still_parses_text(tmp_path):
     s = load_settings(write(tmp_path, ""), env={"CAMPUSBOT_DATABASE__ECHO": "true",
-                                                "CAMPUSBOT_POINTS__LINK_CODE_MINUTES": "5"})
-    assert s.database.echo is True and s.points.link_code_minutes == 5
+                                                "CAMPUSBOT_IDENTITY__LINK_CODE_MINUTES": "5"})
+    assert s.database.echo is True and s.identity.link_code_minutes == 5
     found = problems(tmp_path, "", env={"CAMPUSBOT_DATABASE__ECHO": "yes"})
     assert found == ['database.echo: expected true or false, got "yes" '
                      "(from CAMPUSBOT_DATABASE__ECHO)"]

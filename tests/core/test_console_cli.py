@@ -28,16 +28,20 @@ def test_scripted_session_survives_a_restart_in_both_languages(tmp_path):
                      "--user", "bob")
     out = second.stdout
     assert out.startswith("[to bob] You received 25 points!")
-    assert "Balance: 25 points" in out and "Rank: #1" in out
+    assert "Balance: 25 points" in out and "Rank: #1 (by points earned" in out
     assert "余额：25 积分" in out or "余额: 25 积分" in out
     assert "first video" in out
-    code = re.search(r"([A-Z0-9]{8})", out.split("\n\n")[-1]).group(1)
+    code = re.search(r"/link ([A-Z0-9]{8})\b", out).group(1)  # in the /link answer
     third = console(tmp_path, f"/link {code}\n/press 1\n/points\n", "--user", "bob_phone",
                     "--locale", "zh-CN")
-    assert "余额：25 积分" in third.stdout.split("\n\n")[-1]
+    # The /points answer (balance, then rank), not the link preview's or the link's "25 积分".
+    assert "余额：25 积分\n排名：第 1 名" in third.stdout
     assert (tmp_path / "data" / "campusbot.db").exists()
 
 
 def test_no_banner_or_prompt_when_not_a_terminal(tmp_path):
-    result = console(tmp_path, "", "--user", "x")
-    assert result.returncode == 0 and result.stdout == ""
+    result = console(tmp_path, "/points\n", "--user", "x")
+    assert result.returncode == 0, result.stderr
+    # Exactly the reply: no banner before it, no "> " prompt around it.
+    assert result.stdout == ("Balance: 0 points\n"
+                             "No rank yet: earn points to join the leaderboard.\n")

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.app import App
 from bot.delivery import SENT, Deliverer
 from bot.model import Actor, Platform
+from bot.views.points import AWARDED
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +63,7 @@ async def test_the_notice_in_flight_at_a_kill_is_resent_within_seconds(tmp_path)
         reasons = ["first", "second", "third", "in-doubt", "fifth", "sixth"]
         for n, reason in enumerate(reasons):
             await app.services.ledger.credit(caller.member_id, n + 1, kind="award",
-                                             reason=reason, key=f"crash:{n}")
+                                             reason=reason, key=f"crash:{n}", notice=AWARDED)
         log_path = tmp_path / "child.log"
         child = subprocess.Popen([sys.executable, "-c", CHILD, url, str(log_path)], cwd=ROOT,
                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -83,12 +84,11 @@ async def test_the_notice_in_flight_at_a_kill_is_resent_within_seconds(tmp_path)
             received.append(reply.plain_text)
             return SENT
 
-        restarted = time.monotonic()
         deliverer = Deliverer(app.services, "console", send, "restarted", poll_seconds=0.2)
         deliverer.start()
         try:
+            # The promise: the one notice in doubt is resent within 15 s of the restart.
             assert await _wait_for(lambda: any("in-doubt" in r for r in received), 15), received
-            in_doubt_after = time.monotonic() - restarted
             assert await _wait_for(lambda: len(received) >= 3, 5), received
             await asyncio.sleep(0.5)  # anything else that would (wrongly) be repeated
         finally:
@@ -96,6 +96,5 @@ async def test_the_notice_in_flight_at_a_kill_is_resent_within_seconds(tmp_path)
         assert sorted(r for r in reasons if any(r in text for text in received)) == sorted(
             ["in-doubt", "fifth", "sixth"])
         assert len(received) == 3, received
-        assert in_doubt_after < 15
     finally:
         await app.close()

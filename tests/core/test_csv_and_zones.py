@@ -13,10 +13,10 @@ import pytest
 from bot import zones
 from bot.cli import main
 from bot.commands.parse import convert
-from bot.commands.spec import Opt
 from bot.csvfile import csv_bytes, write_csv
 from bot.errors import UsageError
 from bot.model import Platform
+from bot.spec import Opt
 
 
 def _rows(text: str) -> list[list[str]]:

@@ -11,8 +11,8 @@ import pytest
 
 from bot import cli, reference
 from bot.commands import load_registry
-from bot.commands.spec import CommandSpec, Opt, Registry
 from bot.model import Role
+from bot.spec import Opt, Registry, Router
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "commands.md"
@@ -45,17 +45,18 @@ def test_every_registered_command_is_in_docs_commands_md():
 
 
 def test_the_reference_shows_usage_options_bounds_and_marks():
-    registry = Registry()
+    router = Router("gifts")
 
-    async def handler(ctx, **_):  # pragma: no cover - never called
+    @router.command("gift", "Give points | with a pipe.",
+                    Opt.member("member", "Who"),
+                    Opt.points("amount", "How many"),
+                    Opt.choice("mood", "How", ("happy", "sad"), required=False),
+                    Opt.text("note", "Why", max_len=80, rest=True),
+                    role=Role.AMBASSADOR, private=True, dialogue=True)
+    async def gift(ctx, **_):  # pragma: no cover - never called
         raise AssertionError
 
-    registry.add(CommandSpec("gift", "Give points | with a pipe.", handler, (
-        Opt.member("member", "Who"),
-        Opt.points("amount", "How many"),
-        Opt.choice("mood", "How", ("happy", "sad"), required=False),
-        Opt.text("note", "Why", max_len=80, rest=True),
-    ), role=Role.AMBASSADOR, private=True, dialogue=True))
+    registry = Registry.build([router])
 
     text = reference.markdown(registry)
     assert "## Everyone\n\nNo member commands yet." in text

@@ -58,6 +58,16 @@ def test_numbers_and_dates_follow_the_locale():
     assert Translator("en").number(1234567) == "1,234,567"
     assert Translator("zh_Hans", "Asia/Shanghai").datetime(moment, "short") == "2026/12/1 20:00"
     assert Translator("en", "UTC").datetime(moment, "short") == "12/1/26, 12:00\u202fPM"
+    # What replies show: the medium date, never the ambiguous 12/1/26, with the minute.
+    assert Translator("en", "UTC").datetime(moment) == "Dec 1, 2026, 12:00\u202fPM"
+    assert Translator("zh_Hans", "Asia/Shanghai").datetime(moment) == "2026年12月1日 20:00"
+
+
+def test_language_names_use_the_brackets_of_their_script():
+    en = Translator("en")
+    assert en.language_name("zh_Hans") == "中文（简体）"
+    assert en.language_name("zh_Hant") == "中文（繁體）"
+    assert en.language_name("en") == "English"
 
 
 def test_template_and_catalogs_are_current():

@@ -7,7 +7,13 @@ import asyncio
 from bot.delivery import DEAD_AFTER, SENT, Deliverer, Outcome, Status
 from bot.model import Actor, Platform
 from bot.storage import outbox
+from bot.views.points import AWARDED
 
+
+async def award(app, member_id: int, amount: int, key: str, reason: str | None = None):
+    """An award that notifies the member, as /award does."""
+    return await app.services.ledger.credit(member_id, amount, kind="award", reason=reason,
+                                            key=key, notice=AWARDED)
 
 async def linked_member(app):
     """A member with a Telegram and a Discord account, who used Discord last."""
@@ -37,7 +43,7 @@ async def statuses(app):
 
 async def test_award_notice_goes_to_the_platform_used_last(app):
     member_id = await linked_member(app)
-    await app.services.ledger.credit(member_id, 5, kind="award", reason="hi", key="k")
+    await award(app, member_id, 5, "k", reason="hi")
     telegram, discord = Recorder(), Recorder()
     await Deliverer(app.services, "telegram", telegram, "w1").run_once()
     await Deliverer(app.services, "discord", discord, "w2").run_once()
@@ -69,7 +75,7 @@ async def test_running_deliverers_send_at_once_not_at_the_next_poll(app):
         await asyncio.sleep(0.1)  # both are idle, waiting
         async with app.db.write() as conn:  # a command that still works after queueing
             params = {"amount": 5, "reason": "", "balance": 5}
-            await app.services.notifier.to_member(conn, member_id, "points.awarded", params,
+            await app.services.notifier.to_member(conn, member_id, AWARDED, params,
                                                   dedupe_key="n1", now=app.services.clock())
             await asyncio.sleep(0.3)
             assert discord.sent == []  # not before the commit
@@ -77,7 +83,7 @@ async def test_running_deliverers_send_at_once_not_at_the_next_poll(app):
         await app.services.members.resolve(Actor(Platform.TELEGRAM, "111", username="ann"))
         for n in range(2, 5):
             await app.services.ledger.credit(member_id, n, kind="award", reason=None,
-                                             key=f"k{n}")
+                                             key=f"k{n}", notice=AWARDED)
         assert await arrives(telegram, 3) and len(discord.sent) == 1
     finally:
         for deliverer in running:
@@ -97,31 +103,30 @@ async def test_stopping_mid_send_finishes_the_notice_in_hand(app):
 
     deliverer = Deliverer(app.services, "discord", slow, "w", poll_seconds=60)
     deliverer.start()
-    await app.services.ledger.credit(member_id, 5, kind="award", reason=None, key="k1",
-                                     notice="points.awarded")
+    await award(app, member_id, 5, "k1")
     await asyncio.wait_for(started.wait(), 3)
     await asyncio.wait_for(deliverer.stop(), 5)
     assert (await statuses(app)) == {"sent": 1}
-    await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key="k2")
+    await award(app, member_id, 1, "k2")
 
 
 async def test_closed_dms_reroute_to_the_other_platform(app):
     member_id = await linked_member(app)
-    await app.services.ledger.credit(member_id, 5, kind="award", reason=None, key="k")
+    await award(app, member_id, 5, "k")
     closed = Recorder(Outcome(Status.UNREACHABLE, error="50007"))
     await Deliverer(app.services, "discord", closed, "w").run_once()
     telegram = Recorder()
     await Deliverer(app.services, "telegram", telegram, "w").run_once()
     assert len(closed.sent) == 1 and telegram.sent[0][0] == "111"
     # Later notices skip the unreachable Discord account straight away.
-    await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key="k2")
+    await award(app, member_id, 1, "k2")
     await Deliverer(app.services, "telegram", telegram, "w").run_once()
     assert len(telegram.sent) == 2
 
 
 async def test_temporary_failure_is_retried_after_the_wait(app, clock):
     member_id = await linked_member(app)
-    await app.services.ledger.credit(member_id, 5, kind="award", reason=None, key="k")
+    await award(app, member_id, 5, "k")
     busy = Recorder(Outcome(Status.RETRY, retry_after=30, error="429"))
     deliverer = Deliverer(app.services, "discord", busy, "w")
     await deliverer.run_once()
@@ -136,7 +141,7 @@ async def test_temporary_failure_is_retried_after_the_wait(app, clock):
 async def test_a_crash_mid_send_leaves_one_row_in_doubt_and_it_is_resent(app, clock):
     member_id = await linked_member(app)
     for i in range(3):
-        await app.services.ledger.credit(member_id, 1, kind="award", reason=None, key=f"k{i}")
+        await award(app, member_id, 1, f"k{i}")
     crashed = Deliverer(app.services, "discord", Recorder(), "crashed")
     await crashed.reclaim()  # it was alive: registered and beating
     async with app.db.write() as conn:

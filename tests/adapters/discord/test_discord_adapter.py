@@ -128,7 +128,7 @@ async def test_moving_to_guild_commands_removes_the_old_global_ones(tmp_path, fa
 MEMBER_COMMANDS = [
     ("start", {}, "Welcome"),
     ("help", {}, "What you can do"),
-    ("help", {"command": "award"}, "There is no command /award"),
+    ("help", {"command": "award"}, "Only an organiser can use /award."),
     ("language", {}, "Choose your language"),
     ("timezone", {"zone": "Asia/Shanghai"}, "Asia/Shanghai"),
     ("timezone", {}, "Asia/Shanghai"),
@@ -349,10 +349,10 @@ async def test_notifications_by_dm_and_a_closed_dm(fake, bot):
 
 async def test_a_channel_notice_is_sent_to_the_channel(fake, bot):
     from bot.delivery import Recipient, Status
-    from bot.reply import text_reply
+    from bot.reply import Text
 
     outcome = await bot.send(Recipient(None, None, f"discord:{CHANNEL_ID}", "en", "UTC"),
-                             text_reply("Hello @everyone"))
+                             Text().add("Hello @everyone").reply())
     assert outcome.status is Status.SENT
     [sent] = [m for m in fake.channel_messages(CHANNEL_ID) if m.content.startswith("Hello")]
     assert sent.content == "Hello @\u200beveryone"  # reads "@everyone", pings nobody

@@ -79,7 +79,12 @@ async def test_organiser_commands_in_private_chat(bot: Harness) -> None:
     assert "That needs 500 points, but the balance is only 25." in refused["plain_text"]
     assert "now an ambassador" in (await bot.say("/grant @bob ambassador"))["plain_text"]
     assert "no longer an ambassador" in (await bot.say("/revoke @bob ambassador"))["plain_text"]
-    denied = await bot.say("/award @alice 5 me", user_id=BOB)
+    assert "took the ambassador role from you" in (await bot.fake.wait_for_message(
+        lambda m: "role from you" in m["plain_text"], chat_id=BOB))["plain_text"]
+    since = bot.fake.mark()
+    bot.fake.message("/award @alice 5 me", user_id=BOB)
+    denied = await bot.fake.wait_for_message(lambda m: "organiser" in m["plain_text"],
+                                             chat_id=BOB, since=since)
     assert "Only an organiser" in denied["plain_text"]
     unknown = await bot.say("/award @nobody 5 x")
     assert "must first send me a message" in unknown["plain_text"]
@@ -240,7 +245,7 @@ async def test_chat_locale_applies_without_language_code(start_bot) -> None:
 async def test_language_button_edits_the_message(bot: Harness) -> None:
     choose = await bot.say("/language", user_id=BOB)
     since = bot.fake.mark()
-    bot.fake.press_button(choose, "中文 (简体)", user_id=BOB)
+    bot.fake.press_button(choose, "中文（简体）", user_id=BOB)
     edit = await bot.fake.wait_for_edit(since=since)
     assert edit["message_id"] == choose["message_id"]
     await bot.fake.wait_for_callback_answer(since=since)
@@ -286,7 +291,8 @@ async def test_tampered_and_foreign_presses_are_answered_without_effect(bot: Har
     page = await history_of(bot, BOB)
     stale = "This button no longer works. Please run the command again."
     for data, expected in (("garbage", stale), ("v1:nosuch:x", stale), ("v1:hist:p:x:y", stale),
-                           ("v1:lang:set:xx", "code must be one of: en, zh_Hans")):
+                           ("v1:lang:set:xx",
+                            "The language must be en or zh_Hans (you wrote “xx”).")):
         since = bot.fake.mark()
         bot.fake.press(page, data, user_id=BOB)
         answer = await bot.fake.wait_for_callback_answer(since=since)

@@ -1,4 +1,5 @@
-"""The slash-command tree, generated from the core registry: no command is written twice.
+"""The command menu — Discord's slash-command tree — generated from the core registry (the
+Telegram adapter's menus.py does the same for its command menus): no command is written twice.
 
 Why an explicit signature: discord.py reads a command's options from its callback's signature
 (`inspect.signature`, annotations such as `app_commands.Range[int, 1, 1000]` or `discord.User`)
@@ -21,8 +22,8 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from bot.commands.spec import CommandSpec, Kind, Opt, Registry
 from bot.model import Role
+from bot.spec import CommandSpec, Kind, Opt, Registry
 
 OnCommand = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
 Suggest = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
