@@ -11,6 +11,9 @@ an id.
 from __future__ import annotations
 
 import logging
+import os
+import re
+import ssl
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -19,6 +22,50 @@ from bot.i18n import N_
 
 class StartupError(Exception):
     """An adapter could not start (bad token, unreachable API): one clear line for the operator."""
+
+
+# Connection and file errors, said in a few words for those one-line start-up messages.
+_ERRNO = re.compile(r"\[Errno (-?\d+)\]")
+
+
+def os_reason(exc: BaseException) -> str:
+    """A network or file error in a few words: "connection refused", "timed out",
+    "name or service not known" (not "[Errno 111] Connect call failed ('127.0.0.1', 1)")."""
+    inner = getattr(exc, "os_error", None)  # aiohttp's ClientConnectorError carries the cause
+    if isinstance(inner, OSError) and inner is not exc:
+        exc = inner
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        text = exc.verify_message or exc.reason or str(exc)
+    elif isinstance(exc, ssl.SSLError):
+        text = exc.reason or str(exc)
+    elif isinstance(exc, TimeoutError) and not exc.errno:
+        text = "timed out"
+    elif isinstance(exc, OSError):
+        number = exc.errno if exc.errno is not None else _errno_in(str(exc))
+        if number is not None and number > 0:
+            text = os.strerror(number)
+        else:  # getaddrinfo's codes are negative: its own text says it
+            text = exc.strerror or first_line(exc)
+    else:
+        text = first_line(exc)
+    return _lower_first(text)
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _errno_in(text: str) -> int | None:
+    """asyncio's "Multiple exceptions: [Errno 111] …, [Errno 111] …" has no errno of its own."""
+    numbers = set(_ERRNO.findall(text))
+    return int(numbers.pop()) if len(numbers) == 1 else None
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
-import ssl
 from collections.abc import Awaitable
 from typing import Any
 
@@ -28,7 +26,7 @@ from adapters.discord.render import ACTION_TEMPLATE, ActionButton, is_ephemeral,
 from adapters.discord.translator import CatalogTranslator
 from bot.app import App
 from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
-from bot.errors import StartupError
+from bot.errors import StartupError, os_reason
 from bot.reply import Reply
 from bot.spec import CommandSpec
 
@@ -192,7 +190,7 @@ class DiscordAdapter:
             return (f"discord.api_base_url: Discord at {url} answered {exc.status} "
                     f"{exc.response.reason} (try again later)")
         if isinstance(exc, aiohttp.ClientError | OSError):  # TimeoutError is an OSError
-            return f"discord.api_base_url: cannot reach Discord at {url} ({_reason(exc)})"
+            return f"discord.api_base_url: cannot reach Discord at {url} ({os_reason(exc)})"
         return None
 
     def on_ready(self) -> None:
@@ -412,21 +410,6 @@ def _retry_after(exc: discord.HTTPException) -> float | None:
             value = float(exc.response.headers.get("Retry-After", ""))
     return value
 
-
-def _reason(exc: BaseException) -> str:
-    """A connection error in a few words ("connection refused", "timed out"), not "[Errno 111]
-    Connect call failed ('127.0.0.1', 1)". The same rule as bot.storage.errors.os_reason, which
-    adapters may not import (they reach storage only through services)."""
-    inner = getattr(exc, "os_error", None)  # aiohttp's ClientConnectorError carries the cause
-    if isinstance(inner, OSError):
-        exc = inner
-    if isinstance(exc, TimeoutError) and not exc.errno:
-        text = "timed out"
-    elif isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and (exc.errno or 0) > 0:
-        text = os.strerror(exc.errno)
-    else:  # getaddrinfo's negative codes and TLS errors say it in their own text
-        text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    return text[0].lower() + text[1:] if text[:2].istitle() else text
 
 
 async def serve(app: App) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -47,7 +45,7 @@ from adapters.telegram.menus import set_menus
 from adapters.telegram.pacing import Limits, PaceArgs, Pacer, Unsent, retry_seconds
 from bot.app import App
 from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
-from bot.errors import StartupError
+from bot.errors import StartupError, os_reason
 from bot.model import ChatKind, Invocation
 from bot.reply import Reply, Text, link
 
@@ -126,7 +124,7 @@ class TelegramAdapter:
                                    "Unauthorized) — check CAMPUSBOT_TELEGRAM__TOKEN") from exc
             if isinstance(exc, NetworkError):
                 cause = exc.__cause__
-                reason = _reason(cause) if isinstance(cause, OSError) else str(exc)
+                reason = os_reason(cause) if isinstance(cause, OSError) else str(exc)
                 raise StartupError(f"telegram.base_url: cannot reach the Bot API at "
                                    f"{self.settings.base_url} ({reason})") from exc
             raise
@@ -400,21 +398,6 @@ def _reply_to(message_id: int | None) -> ReplyParameters | None:
         return None
     return ReplyParameters(message_id, allow_sending_without_reply=True)
 
-
-def _reason(exc: BaseException) -> str:
-    """A connection error in a few words ("connection refused", "timed out"), not "[Errno 111]
-    Connect call failed ('127.0.0.1', 1)". The same rule as bot.storage.errors.os_reason, which
-    adapters may not import (they reach storage only through services)."""
-    inner = getattr(exc, "os_error", None)  # aiohttp's ClientConnectorError carries the cause
-    if isinstance(inner, OSError):
-        exc = inner
-    if isinstance(exc, TimeoutError) and not exc.errno:
-        text = "timed out"
-    elif isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and (exc.errno or 0) > 0:
-        text = os.strerror(exc.errno)
-    else:  # getaddrinfo's negative codes and TLS errors say it in their own text
-        text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    return text[0].lower() + text[1:] if text[:2].istitle() else text
 
 
 async def serve(app: App) -> None:

@@ -11,15 +11,16 @@ prints a traceback of its own).
 from __future__ import annotations
 
 import os
-import re
 import socket
 import sqlite3
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from bot.errors import first_line as _first_line
+from bot.errors import os_reason
 
 KEY = "database.url"
 DEFAULT_PG_PORT = 5432
@@ -31,7 +32,6 @@ NO_PRIVILEGE = "42501"
 NO_TABLE = "42P01"
 _NOT_NOW = ("57P03", "53300", "08")  # starting up / too many connections / connection class
 _DRIVERS = ("asyncpg", "aiosqlite")
-_ERRNO = re.compile(r"\[Errno (-?\d+)\]")
 
 
 def is_database_error(exc: BaseException) -> bool:
@@ -91,27 +91,6 @@ def preflight(url: str) -> str | None:
     return None
 
 
-def os_reason(exc: BaseException) -> str:
-    """A network or file error in a few words: "connection refused", "timed out",
-    "name or service not known" (not "[Errno 111] Connect call failed ('127.0.0.1', 1)")."""
-    inner = getattr(exc, "os_error", None)  # aiohttp's ClientConnectorError carries the cause
-    if isinstance(inner, OSError) and inner is not exc:
-        exc = inner
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        text = exc.verify_message or exc.reason or str(exc)
-    elif isinstance(exc, ssl.SSLError):
-        text = exc.reason or str(exc)
-    elif isinstance(exc, TimeoutError) and not exc.errno:
-        text = "timed out"
-    elif isinstance(exc, OSError):
-        number = exc.errno if exc.errno is not None else _errno_in(str(exc))
-        if number is not None and number > 0:
-            text = os.strerror(number)
-        else:  # getaddrinfo's codes are negative: its own text says it
-            text = exc.strerror or _first_line(exc)
-    else:
-        text = _first_line(exc)
-    return _lower_first(text)
 
 
 def _describe_sqlite(parsed: URL, exc: BaseException) -> str:
@@ -229,18 +208,6 @@ def _shown(parsed: URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
-def _errno_in(text: str) -> int | None:
-    """asyncio's "Multiple exceptions: [Errno 111] …, [Errno 111] …" has no errno of its own."""
-    numbers = set(_ERRNO.findall(text))
-    return int(numbers.pop()) if len(numbers) == 1 else None
 
-
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
