@@ -16,12 +16,17 @@ from bot.commands import load_registry
 from bot.commands.run import Dispatcher
 from bot.config import Settings
 from bot.dialogues import Dialogues
+from bot.services.audit import Audit
 from bot.services.bookkeeping import Bookkeeping
+from bot.services.bounties import BountyService
 from bot.services.container import Services
 from bot.services.exports import Exports
 from bot.services.ledger import LedgerService
+from bot.services.mall import MallService
 from bot.services.members import MemberService
 from bot.services.notices import Notifier
+from bot.services.pages import PageFilters
+from bot.services.translations import Translations
 from bot.spec import Registry
 from bot.storage import migrate
 from bot.storage.db import Database
@@ -40,13 +45,22 @@ class App:
         self.settings = settings
         self.registry = registry or load_registry()
         notifier = Notifier(db, self.registry.notices)
+        audit = Audit(db, clock)
+        ledger = LedgerService(db, notifier, clock, settings.default_tz, audit)
+        translations = Translations(db, clock, settings.i18n.default_locale)
         self.services = Services(
             settings=settings, db=db, clock=clock, notifier=notifier,
-            members=MemberService(db, settings, clock, notifier),
-            ledger=LedgerService(db, notifier, clock, settings.default_tz),
+            members=MemberService(db, settings, clock, notifier, audit),
+            ledger=ledger,
             dialogues=Dialogues(),
             bookkeeping=Bookkeeping(db, clock),
+            audit=audit,
+            translations=translations,
             exports=Exports(db),
+            pages=PageFilters(db, clock),
+            mall=MallService(db, ledger, notifier, audit, clock),
+            bounties=BountyService(db, clock, ledger, notifier, audit, translations,
+                                   settings.bounties.double_approval_above),
         )
         self.dispatcher = Dispatcher(self.services, self.registry)
         self.scheduler: AsyncIOScheduler | None = None

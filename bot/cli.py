@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.csvfile import write_csv
 from bot.errors import StartupError
 from bot.model import Role
-from bot.services.exports import Exports
+from bot.spec import ExportOpt, Registry
 
 log = logging.getLogger("campusbot")
 # The platforms whose token each command needs when that platform is enabled; the console,
@@ -25,8 +23,9 @@ NEED_TOKENS = {"run": ("telegram", "discord"), "check-config": ("telegram", "dis
                "discord-sync": ("discord",)}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, registry: Registry | None = None) -> int:
+    """`registry`: whose exports `campusbot export` offers (default: bot.commands.FEATURES')."""
+    args = _parser(registry).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -53,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(registry: Registry | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="campusbot", description="The creator campus bot.")
     parser.add_argument("--version", action="version", version=f"campusbot {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,12 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="role for this session (the terminal is trusted)")
     add("migrate", _migrate, "apply database migrations")
     add("check-config", _check_config, "validate the configuration")
-    export = add("export", _export, "write a CSV export")
-    export.add_argument("kind", choices=Exports.KINDS)
-    # Checked by _export, to say which format it wants (argparse would print "invalid
-    # fromisoformat value").
-    export.add_argument("--since", metavar="YYYY-MM-DD", help="only entries from this day on")
-    export.add_argument("--out", metavar="FILE", help="default: standard output")
+    _add_exports(add("export", _export, "write a CSV export"), registry)
     add("discord-sync", _discord_sync, "force a Discord slash-command sync")
     commands = add("commands", None, "list the chat commands (reads no settings)")
     commands.add_argument("--markdown", action="store_true",
@@ -261,21 +255,38 @@ def _discord_sync(args, settings: Settings) -> int:
     return 0
 
 
-def _since(text: str | None) -> date | None:
-    """`--since`: a ValueError that says which format it wants."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        shown = json.dumps(text, ensure_ascii=False)
-        raise ValueError(f"--since: expected a date like 2026-12-01 (YYYY-MM-DD), got "
-                         f"{shown}") from None
+def _add_exports(export: argparse.ArgumentParser, registry: Registry | None) -> None:
+    """A subparser per registered export kind, with that kind's own options and --out."""
+    if registry is None:
+        from bot.commands import load_registry
+
+        registry = load_registry()
+    kinds = export.add_subparsers(dest="kind", metavar="KIND", required=True,
+                                  help=", ".join(registry.exports))
+    for spec in registry.exports.values():
+        p = kinds.add_parser(spec.kind, help=spec.help, description=spec.help)
+        # Also accepted after the kind; SUPPRESS keeps a value given before it.
+        p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                       help="TOML settings (default: ./config.toml if it exists)")
+        p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="debug logging")
+        for option in spec.options:
+            # Typed by _export, to say which format it wants (argparse would print "invalid
+            # fromisoformat value") before the database is opened.
+            p.add_argument(option.flag, dest=_dest(option), metavar=option.metavar,
+                           required=option.required, help=option.help)
+        p.add_argument("--out", metavar="FILE", help="default: standard output")
+        p.set_defaults(export=spec)
+
+
+def _dest(option: ExportOpt) -> str:
+    return "export_" + option.name
 
 
 def _export(args, settings: Settings) -> int:
+    spec = args.export
     try:
-        since_day = _since(args.since)
+        values = {o.name: o.parse(getattr(args, _dest(o))) for o in spec.options}
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2  # a usage error, like argparse's own
@@ -283,7 +294,7 @@ def _export(args, settings: Settings) -> int:
     async def rows():
         app = await _open_app(settings)
         try:
-            return await app.services.exports.run(args.kind, since_day)
+            return await spec.run(app.services, **values)
         finally:
             await app.close()
 

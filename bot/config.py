@@ -72,6 +72,12 @@ class PointsSettings:
 
 
 @dataclass(frozen=True)
+class BountiesSettings:
+    # Rewards above this many points need approvals by two different organisers; 0 = off.
+    double_approval_above: int = 0
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     enabled: bool = False
     token: str = secret()
@@ -110,6 +116,7 @@ class Settings:
     time: TimeSettings = TimeSettings()
     identity: IdentitySettings = IdentitySettings()
     points: PointsSettings = PointsSettings()
+    bounties: BountiesSettings = BountiesSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
 
@@ -360,6 +367,8 @@ def _check_values(s: Settings, refused: frozenset[str] = frozenset(),
         problems.append("identity.link_code_minutes: must be at least 1")
     if given("points.history_page_size") and not 1 <= s.points.history_page_size <= 25:
         problems.append("points.history_page_size: must be from 1 to 25")
+    if given("bounties.double_approval_above") and s.bounties.double_approval_above < 0:
+        problems.append("bounties.double_approval_above: must be 0 (off) or more")
     return problems
 
 

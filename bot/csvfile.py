@@ -14,6 +14,9 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from bot.reply import Attachment
+from bot.spec import Table
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,3 +42,9 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
     write_csv(buffer, header, rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_attachment(table: Table, filename: str) -> Attachment:
+    """`table` as a CSV file a reply carries (`Reply(attachments=(…,))`): the same rows as
+    `campusbot export`, with a BOM (see csv_bytes). `filename` is used as given."""
+    return Attachment(filename, csv_bytes(table.header, table.rows))

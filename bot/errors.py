@@ -116,6 +116,14 @@ class UsageError(DomainError):
         "too_long": N_("The {option} is too long: write at most {max} characters."),
         "bad_choice": N_("The {option} must be {choices} (you wrote “{value}”)."),
         "bad_id": N_("Write the {option} as an id such as {example} (you wrote “{value}”)."),
+        # TRANSLATORS: {kinds} is a list of kinds of object ("a bounty, a reward, or an
+        # event"); {example} the number that was typed, with each letter ("B12, R12, or E12").
+        "ambiguous_id": N_("A bare number could be {kinds}: write the {option} with its "
+                           "letter, such as {example}."),
+        # TRANSLATORS: {value} is an id such as R3; {kind} what it is ("a reward"); {kinds}
+        # what the command needs ("a bounty" or "a bounty or an event"); {example} like B12.
+        "wrong_id_kind": N_("{value} is {kind}, but the {option} must be {kinds}, such as "
+                            "{example}."),
         "bad_member": N_("Write the {option} as @name (you wrote “{value}”)."),
         "bad_duration": N_("Write the {option} as a duration such as 90m, 2h or 1d (you wrote "
                            "“{value}”)."),

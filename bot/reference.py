@@ -7,6 +7,9 @@ source strings of the declarations; nothing here is translated.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from bot.ids import kinds_of
 from bot.model import Role
 from bot.spec import CommandSpec, Kind, Opt, Registry
 from bot.views.usage import usage_line
@@ -92,8 +95,7 @@ def _kind(opt: Opt) -> str:
         return ("a member: `@username`, a Discord mention or `platform:id` (such as "
                 "`telegram:12345`); on Telegram, replying to their message names them")
     if opt.kind is Kind.ID:
-        example = f"{opt.id_prefix or ''}12"
-        return f"an id such as `{example}`" + (" or `12`" if opt.id_prefix else "")
+        return _id_kinds(opt)
     if opt.kind is Kind.DURATION:
         return "a duration such as `90m`, `2h` or `1d12h`"
     if opt.kind is Kind.DATETIME:
@@ -102,6 +104,26 @@ def _kind(opt: Opt) -> str:
     if opt.kind is Kind.DATE:
         return "a date such as `2026-12-01`"
     return str(opt.kind)
+
+
+def _id_kinds(opt: Opt) -> str:
+    """"an id: `B12` (a bounty), or `12`" / "an id of a bounty, reward, event or session:
+    `B12`, `R3`, `E5` or `T2`" (a bare number is ambiguous there, so it is not offered)."""
+    kinds = kinds_of(opt.id_kinds)
+    if len(kinds) == 1:
+        kind = kinds[0]
+        return f"an id: `{kind.example}` ({_a(kind.noun)}) or just `{kind.example[1:]}`"
+    return (f"an id of {_a(_or(kind.noun for kind in kinds))}: "
+            f"{_or(f'`{kind.example}`' for kind in kinds)}")
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+def _or(items: Iterable[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _bounds(low: int | None, high: int | None) -> str:

@@ -12,6 +12,8 @@ import string
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from bot import actions
+
 
 class Style(enum.StrEnum):
     PLAIN = "plain"
@@ -51,6 +53,64 @@ class Button:
 
 
 @dataclass(frozen=True)
+class FormField:
+    """One input of a Form: `name` is the command option it fills; `label` (≤ 45 characters)
+    and `help` (≤ 100) are already in the reader's language; `value` is a prefilled answer."""
+
+    name: str
+    label: str
+    help: str = ""
+    required: bool = True
+    long: bool = False
+    max_len: int = 200
+    value: str = ""
+
+
+# Form payloads are `v1:form:<command>[:<option>.<value>…]`, made by the button codec.
+FORM_PREFIX = "form"
+
+
+@dataclass(frozen=True)
+class Form:
+    """Everything a command still needs, asked at once where the platform can (a Discord modal);
+    text-only platforms ask the Reply's question instead, one field at a time.
+
+    Submitting it runs `command` with `fixed` (raw arguments already known, such as
+    {"id": "B12"}) and the fields' answers as named options, through the dispatcher as if
+    typed: the role and every value are checked again.
+    """
+
+    title: str
+    command: str
+    fields: tuple[FormField, ...] = ()
+    fixed: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> str:
+        """The command and the fixed arguments, for a modal's custom_id or a button (≤ 64
+        bytes); ValueError when a fixed value is not a short token (see form_for)."""
+        return actions.action(FORM_PREFIX, self.command,
+                              *(f"{name}.{value}" for name, value in self.fixed.items()))
+
+    @staticmethod
+    def target(payload: str) -> tuple[str, dict[str, str]]:
+        """(command, fixed) from a payload; actions.BadPayload for anything else."""
+        action = actions.decode(payload)
+        if action.prefix != FORM_PREFIX:
+            raise actions.BadPayload(payload)
+        fixed: dict[str, str] = {}
+        for arg in action.args:
+            name, dot, value = arg.partition(".")
+            if not (name and dot and value):
+                raise actions.BadPayload(payload)
+            fixed[name] = value
+        return action.verb, fixed
+
+
+def is_form_payload(payload: str) -> bool:
+    return payload.startswith(f"{actions.VERSION}:{FORM_PREFIX}:")
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     data: bytes
@@ -68,6 +128,8 @@ class Reply:
     answer reaches it through privacy mode).
     `followups`: further messages sent after this one, each with its own visibility (a
     newcomer's first answer on Discord is followed by a private note on choosing a language).
+    `form`: the inputs a command still needs; Discord opens it as a modal, other platforms
+    show the spans (the dialogue's first question) and take the answers one at a time.
     """
 
     spans: tuple[Span, ...] = ()
@@ -79,6 +141,7 @@ class Reply:
     error: bool = False
     ask: bool = False
     followups: tuple[Reply, ...] = ()
+    form: Form | None = None
 
     @property
     def plain_text(self) -> str:

@@ -10,9 +10,11 @@ order and `Registry.build` joins them. Nothing is registered by importing a modu
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.model import MAX_POINTS, Role
@@ -21,6 +23,9 @@ from bot.model import MAX_POINTS, Role
 # returns a bot.reply.Reply; typed loosely here so this module stays a leaf.
 Handler = Callable[..., Awaitable[Any]]
 Render = Callable[[Any, dict], Any]  # (Translator, params) -> Reply
+# Autocomplete for one id kind: `async def (services, text, member) -> [(label, value), …]`,
+# given the services container, what the member typed so far and their resolved Caller.
+Suggester = Callable[[Any, str, Any], Awaitable[list[tuple[str, str]]]]
 
 
 class Kind(enum.StrEnum):
@@ -55,7 +60,7 @@ class Opt:
     max: int | None = None
     max_len: int = 200
     rest: bool = False
-    id_prefix: str | None = None
+    id_kinds: tuple[str, ...] = ()  # Kind.ID: the letters it accepts (bot.ids.IdKind)
     label: str = ""
     role: Role = Role.MEMBER
 
@@ -91,9 +96,15 @@ class Opt:
         return cls(name, Kind.CHOICE, help, required, choices=choices, label=label, role=role)
 
     @classmethod
-    def ident(cls, name: str, help: str, prefix: str, required: bool = True, *,
+    def ident(cls, name: str, help: str, kinds: Iterable[str], required: bool = True, *,
               label: str = "", role: Role = Role.MEMBER) -> Opt:
-        return cls(name, Kind.ID, help, required, id_prefix=prefix, label=label, role=role)
+        """An entity id (`B12`) of one of `kinds`: bot.ids.IdKind members or their letters
+        (IdKind is a StrEnum, so this leaf needs no import). With several kinds a bare number
+        is refused as ambiguous; bot.commands.parse turns the value into a bot.ids.EntityId."""
+        letters = tuple(dict.fromkeys(str(kind).upper() for kind in kinds))
+        if not letters or not all(len(x) == 1 and x.isascii() and x.isalpha() for x in letters):
+            raise ValueError(f"Opt.ident {name!r}: kinds must be id letters such as 'B'")
+        return cls(name, Kind.ID, help, required, id_kinds=letters, label=label, role=role)
 
     @classmethod
     def when(cls, name: str, help: str, required: bool = True, *, label: str = "",
@@ -148,6 +159,20 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
+class PagerSpec:
+    """A paged list: every page button of every list is `v1:pg:<name>:<page>[:<token>]`, one
+    action (bot.commands.pages) that goes to `handler(ctx, page, filters)`.
+
+    `role` is the least role a presser needs; the handler checks the objects the filters name
+    (such as "your own history") itself, because the payload is never trusted.
+    """
+
+    name: str
+    handler: Handler
+    role: Role = Role.MEMBER
+
+
+@dataclass(frozen=True)
 class StartPayload:
     """A Telegram deep-link payload `/start` may act on (t.me/<bot>?start=<payload>): the
     whole payload matches `pattern`, and its groups fill the named options of `command`.
@@ -176,6 +201,90 @@ class NoticeKind:
     render: Render
 
 
+@dataclass(frozen=True)
+class Table:
+    """Rows with a header: what an export returns, written as CSV by bot.csvfile (to a file
+    by `campusbot export`, as an attachment by a chat command)."""
+
+    header: list[str]
+    rows: list[list[Any]]
+
+
+class ExportType(enum.StrEnum):
+    DATE = "date"
+    STR = "str"
+    INT = "int"
+
+
+# Taken by `campusbot export KIND` itself (and its namespace).
+_RESERVED_EXPORT_OPTIONS = frozenset({"out", "config", "verbose", "help", "kind", "command",
+                                      "handler"})
+
+
+@dataclass(frozen=True)
+class ExportOpt:
+    """One option of an export: `campusbot export KIND --NAME VALUE` (underscores become
+    dashes), given to its `run` as `NAME=value` (None when left out)."""
+
+    name: str
+    type: ExportType
+    help: str
+    required: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name in _RESERVED_EXPORT_OPTIONS:
+            raise ValueError(f"export option {self.name!r}: not a usable name")
+
+    @classmethod
+    def day(cls, name: str, help: str, required: bool = False) -> ExportOpt:
+        return cls(name, ExportType.DATE, help, required)
+
+    @classmethod
+    def text(cls, name: str, help: str, required: bool = False) -> ExportOpt:
+        return cls(name, ExportType.STR, help, required)
+
+    @classmethod
+    def integer(cls, name: str, help: str, required: bool = False) -> ExportOpt:
+        return cls(name, ExportType.INT, help, required)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def metavar(self) -> str:
+        return {ExportType.DATE: "YYYY-MM-DD", ExportType.INT: "N"}.get(self.type, "TEXT")
+
+    def parse(self, text: str | None) -> Any:
+        """The typed value, or a ValueError that names the option and the format it wants."""
+        if text is None or self.type == ExportType.STR:
+            return text
+        shown = json.dumps(text, ensure_ascii=False)
+        try:
+            if self.type == ExportType.DATE:
+                return date.fromisoformat(text.strip())
+            return int(text.strip())
+        except ValueError:
+            wanted = ("a date like 2026-12-01 (YYYY-MM-DD)" if self.type == ExportType.DATE
+                      else "a whole number")
+            raise ValueError(f"{self.flag}: expected {wanted}, got {shown}") from None
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """`campusbot export KIND`: `run(services, **options)` returns the Table written as CSV."""
+
+    kind: str
+    help: str
+    run: Handler
+    options: tuple[ExportOpt, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [o.name for o in self.options]
+        if len(set(names)) != len(names):
+            raise ValueError(f"export {self.kind}: an option declared twice")
+
+
 class Router:
     """What one feature declares, in the order it declares it."""
 
@@ -185,6 +294,9 @@ class Router:
         self.actions: list[ActionSpec] = []
         self.start_payloads: list[StartPayload] = []
         self.notices: list[NoticeKind] = []
+        self.pagers: list[PagerSpec] = []
+        self.exports: list[ExportSpec] = []
+        self.suggesters: list[tuple[str, Suggester]] = []
 
     def command(self, name: str, help: str, *options: Opt, role: Role = Role.MEMBER,
                 private: bool = False, dialogue: bool = False,
@@ -207,6 +319,16 @@ class Router:
 
         return declare
 
+    def pager(self, name: str, role: Role = Role.MEMBER) -> Callable[[Handler], Handler]:
+        """Declare a paged list; the decorated `async def (ctx, page, filters) -> Reply`
+        answers its page buttons (bot.views.pager.pager_buttons makes them)."""
+
+        def declare(handler: Handler) -> Handler:
+            self.pagers.append(PagerSpec(name, handler, role))
+            return handler
+
+        return declare
+
     def start_payload(self, pattern: str, command: str, *options: str) -> None:
         """`start_payload(r"link-([A-Za-z0-9]{4,16})", "link", "code")` lets
         t.me/<bot>?start=link-CODE run `/link CODE`."""
@@ -215,6 +337,31 @@ class Router:
     def notice(self, *kinds: NoticeKind) -> None:
         """Declare the notice kinds this feature queues, so deliverers can render them."""
         self.notices.extend(kinds)
+
+    def export(self, kind: str, help: str,
+               *options: ExportOpt) -> Callable[[Handler], Handler]:
+        """Declare `campusbot export KIND`; the decorated `async def run(services, **options)
+        -> Table` reads its rows (through a service)."""
+
+        def declare(run: Handler) -> Handler:
+            self.exports.append(ExportSpec(kind, help, run, tuple(options)))
+            return run
+
+        return declare
+
+    def suggest(self, kind: str) -> Callable[[Suggester], Suggester]:
+        """Declare the autocomplete of ids of one kind (`"B"`, or bot.ids.IdKind.BOUNTY): the
+        decorated `async def (services, text, member) -> [(label, value), …]` offers what
+        `member` may pick for `text` (Discord asks it for every Opt.ident of that kind)."""
+        letter = str(kind).upper()
+        if not (len(letter) == 1 and letter.isascii() and letter.isalpha()):
+            raise ValueError(f"suggest {kind!r}: the kind must be an id letter such as 'B'")
+
+        def declare(suggester: Suggester) -> Suggester:
+            self.suggesters.append((letter, suggester))
+            return suggester
+
+        return declare
 
 
 @dataclass
@@ -225,6 +372,9 @@ class Registry:
     actions: dict[str, ActionSpec] = field(default_factory=dict)
     start_payloads: list[StartPayload] = field(default_factory=list)
     notices: dict[str, NoticeKind] = field(default_factory=dict)
+    pagers: dict[str, PagerSpec] = field(default_factory=dict)
+    exports: dict[str, ExportSpec] = field(default_factory=dict)
+    suggesters: dict[str, Suggester] = field(default_factory=dict)  # id letter -> suggester
 
     @classmethod
     def build(cls, routers: Iterable[Router]) -> Registry:
@@ -236,6 +386,12 @@ class Registry:
                 _unique(registry.actions, action.prefix, action, "button prefix ")
             for kind in router.notices:
                 _unique(registry.notices, kind.name, kind, "notice kind ")
+            for pager in router.pagers:
+                _unique(registry.pagers, pager.name, pager, "paged list ")
+            for export in router.exports:
+                _unique(registry.exports, export.kind, export, "export ")
+            for letter, suggester in router.suggesters:
+                _unique(registry.suggesters, letter, suggester, "suggester for ids ")
             registry.start_payloads.extend(router.start_payloads)
         return registry
 

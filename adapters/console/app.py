@@ -157,7 +157,7 @@ class ConsoleSession:
 
     async def _print_notice(self, recipient: Recipient, reply: Reply) -> Outcome:
         async with self._busy:
-            text = render_notice(self.actor.user_id, reply)
+            text = render_notice(self.actor.user_id, reply, OUT_DIR)
             if self.interactive:
                 prompt_line.print_above(self.out, text, blank_line=self._printed)
                 self._printed = True

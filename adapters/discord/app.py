@@ -17,18 +17,26 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
+from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord import parse
 from adapters.discord.menus import build_tree, payload, schema_hash
-from adapters.discord.render import ACTION_TEMPLATE, ActionButton, is_ephemeral, render
+from adapters.discord.render import (
+    ACTION_TEMPLATE,
+    ActionButton,
+    build_modal,
+    is_ephemeral,
+    render,
+)
 from adapters.discord.translator import CatalogTranslator
+from bot.actions import BadPayload
 from bot.app import App
 from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
 from bot.errors import StartupError, os_reason
-from bot.reply import Reply
-from bot.spec import CommandSpec
+from bot.reply import Form, Reply, is_form_payload
+from bot.spec import CommandSpec, Opt
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,10 @@ GUILD_READY_TIMEOUT = 2.0
 # 403 "Cannot send messages to this user": closed DMs
 # (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
 CANNOT_DM = 50007
+# Autocomplete shows at most 25 choices
+# (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-
+# response-object-autocomplete).
+MAX_CHOICES = 25
 _ACTION = re.compile(ACTION_TEMPLATE)
 
 
@@ -93,7 +105,8 @@ class CampusClient(discord.AutoShardedClient):
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          **shards)
         self.adapter = adapter
-        self.tree = build_tree(self, adapter.app.registry, adapter.on_command)
+        self.tree = build_tree(self, adapter.app.registry, adapter.on_command,
+                               adapter.on_suggest)
 
     async def setup_hook(self) -> None:
         await self.adapter.setup()
@@ -268,18 +281,77 @@ class DiscordAdapter:
     async def on_command(self, interaction: discord.Interaction, spec: CommandSpec,
                          options: dict[str, Any]) -> None:
         inv = parse.command_invocation(interaction, spec.name, options, self.conf)
+        # A dialogue command run without a required option is answered with a modal, and a
+        # modal must be the interaction's first response: such an answer is never deferred.
+        # It is known here, before the core runs, and the core's form answer is quick (the
+        # caller is resolved; nothing else is read or written), well inside Discord's 3 s.
+        form = spec.dialogue and any(o.required and options.get(o.name) is None
+                                     for o in spec.options)
         await self._answer(interaction, self.app.dispatcher.handle(inv), press=False,
-                           private=spec.private)
+                           private=spec.private, defer=not form)
 
     async def on_press(self, interaction: discord.Interaction, payload_: str) -> None:
+        """A press; a button that opens a form (`v1:form:…`) is not deferred, so its modal can
+        be the first response. Another button's reply may carry a Form too: it opens as a
+        modal when ready within `fast_answer`, else the deferred answer shows a button that
+        opens it."""
         inv = parse.press_invocation(interaction, payload_, self.conf)
         await self._answer(interaction, self.app.dispatcher.handle(inv), press=True,
-                           private=False)
+                           private=False, defer=not is_form_payload(payload_))
+
+    async def on_form(self, interaction: discord.Interaction) -> None:
+        """A submitted modal: its custom_id names the command and the fixed arguments, its
+        inputs the rest; it runs as that command would when typed with them all."""
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        try:
+            command, fixed = Form.target(custom_id)
+        except BadPayload:
+            # Not a form of ours (or an older version's): the core's "no longer works".
+            await self.on_press(interaction, custom_id[:100])
+            return
+        spec = self.app.registry.get(command)
+        inv = parse.form_invocation(interaction, command, fixed, self.conf)
+        await self._answer(interaction, self.app.dispatcher.handle(inv), press=False,
+                           private=spec.private if spec is not None else False)
+
+    async def on_suggest(self, interaction: discord.Interaction, opt: Opt,
+                         current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete of an id option: the core's suggesters of its kinds (Router.suggest),
+        for the member typing; at most 25 choices, 100 characters each. A failing suggester
+        offers nothing rather than an error."""
+        suggesters = [self.app.registry.suggesters[letter] for letter in opt.id_kinds
+                      if letter in self.app.registry.suggesters]
+        if not suggesters:
+            return []
+        try:
+            caller = await self.app.services.members.resolve(
+                parse.actor_for(interaction, self.conf))
+        except Exception:
+            log.exception("autocomplete of %s: could not resolve the member", opt.name)
+            return []
+        choices: list[app_commands.Choice[str]] = []
+        for suggester in suggesters:
+            try:
+                found = await suggester(self.app.services, current, caller)
+            except Exception:
+                log.exception("autocomplete of %s failed", opt.name)
+                continue
+            for label, value in found:
+                if value and len(choices) < MAX_CHOICES:
+                    choices.append(app_commands.Choice(name=(label or value)[:100],
+                                                       value=str(value)[:100]))
+        return choices
 
     async def on_any_interaction(self, interaction: discord.Interaction) -> None:
         """Answer a press nothing else claims: discord.py leaves a component interaction that no
         View or DynamicItem matches unanswered, and Discord then shows "This interaction failed"
-        (https://discordpy.readthedocs.io/en/stable/api.html#discord.on_interaction)."""
+        (https://discordpy.readthedocs.io/en/stable/api.html#discord.on_interaction).
+
+        Modal submissions all come here: no Modal object waits for them (render.build_modal),
+        so a form opened before a restart is answered like any other."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self.on_form(interaction)
+            return
         if interaction.type is not discord.InteractionType.component:
             return
         custom_id = str((interaction.data or {}).get("custom_id", ""))
@@ -300,17 +372,21 @@ class DiscordAdapter:
         return False
 
     async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply | None],
-                      *, press: bool, private: bool) -> None:
+                      *, press: bool, private: bool, defer: bool = True) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._answering.add(task)
         try:
-            await self._answer_now(interaction, work, press=press, private=private)
+            await self._answer_now(interaction, work, press=press, private=private,
+                                   defer=defer)
         finally:
             self._answering.discard(task)
 
     async def _answer_now(self, interaction: discord.Interaction,
-                          work: Awaitable[Reply | None], *, press: bool, private: bool) -> None:
+                          work: Awaitable[Reply | None], *, press: bool, private: bool,
+                          defer: bool = True) -> None:
+        """Answer within `fast_answer`, else defer and follow up; `defer=False` for answers
+        that should be a modal, which only a first response can be."""
         # A timer, not a task per interaction: most answers are ready long before it fires.
         deferral: asyncio.Future[bool | None] | None = None
 
@@ -318,15 +394,21 @@ class DiscordAdapter:
             nonlocal deferral
             deferral = asyncio.ensure_future(self._defer(interaction, press, private))
 
-        timer = asyncio.get_running_loop().call_later(self.fast_answer, defer_now)
+        timer = (asyncio.get_running_loop().call_later(self.fast_answer, defer_now)
+                 if defer else None)
         try:
             reply = await work
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
         deferred = await deferral if deferral is not None else None
         if reply is None:
             return
         try:
+            if self._modal_fits(interaction, reply):
+                assert reply.form is not None
+                await interaction.response.send_modal(build_modal(reply.form))
+                return
             await self._deliver(interaction, reply, press=press, deferred=deferred)
             for followup in reply.followups:
                 for part in render(followup):
@@ -334,6 +416,17 @@ class DiscordAdapter:
                                                     ephemeral=is_ephemeral(followup))
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+    @staticmethod
+    def _modal_fits(interaction: discord.Interaction, reply: Reply) -> bool:
+        """A Form opens as a modal when it has inputs, nothing answered the interaction yet,
+        and the interaction may get one: a command or a press, not a modal's submission
+        (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-
+        response-object-interaction-callback-type). Otherwise render() adds a form button."""
+        return (reply.form is not None and bool(reply.form.fields) and not reply.error
+                and not interaction.response.is_done()
+                and interaction.type in (discord.InteractionType.application_command,
+                                         discord.InteractionType.component))
 
     async def _defer(self, interaction: discord.Interaction, press: bool,
                      private: bool) -> bool | None:

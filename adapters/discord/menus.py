@@ -26,14 +26,16 @@ from bot.model import Role
 from bot.spec import CommandSpec, Kind, Opt, Registry
 
 OnCommand = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
-Suggest = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+# (interaction, the id option, what the member typed so far) -> the choices to show.
+Suggest = Callable[[discord.Interaction, Opt, str], Awaitable[list[app_commands.Choice[str]]]]
 
 # Descriptions are 1-100 characters
 # (https://discord.com/developers/docs/interactions/application-commands#application-command-object).
 MAX_DESCRIPTION = 100
-# Id options whose lists can be long get autocomplete: features register a suggester per id
-# prefix here ("B" bounties, "E" events…). None exist yet; the hook is wired below.
-ID_SUGGESTERS: dict[str, Suggest] = {}
+# Id options whose lists can be long get autocomplete: a feature declares a suggester per id
+# letter in the core (Router.suggest, collected in Registry.suggesters), and an option of
+# several kinds (Opt.id_kinds "BRET" for /translate) asks each of its letters' suggesters.
+# Features never import this adapter.
 # Who sees a staff command in the picker by default; server admins can change it per command in
 # Server Settings → Integrations. The core checks the caller's role again either way.
 STAFF_PERMISSIONS = {
@@ -59,16 +61,19 @@ def annotation(opt: Opt) -> Any:
 
 
 def _signature(spec: CommandSpec) -> inspect.Signature:
+    """A dialogue command's options are all optional in the picker: `/newbounty` alone opens
+    the form of what is missing (a modal); the core still requires them."""
     params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                 annotation=discord.Interaction)]
     for opt in spec.options:
-        default = inspect.Parameter.empty if opt.required else None
+        default = inspect.Parameter.empty if opt.required and not spec.dialogue else None
         params.append(inspect.Parameter(opt.name, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=annotation(opt), default=default))
     return inspect.Signature(params)
 
 
-def _decorate(func: Callable, spec: CommandSpec) -> Callable:
+def _decorate(func: Callable, spec: CommandSpec, suggested: frozenset[str],
+              on_suggest: Suggest | None) -> Callable:
     if not spec.options:
         return func
     func = app_commands.describe(**{
@@ -77,14 +82,24 @@ def _decorate(func: Callable, spec: CommandSpec) -> Callable:
                for o in spec.options if o.kind is Kind.CHOICE and o.choices}
     if choices:
         func = app_commands.choices(**choices)(func)
-    suggest = {o.name: ID_SUGGESTERS[o.id_prefix] for o in spec.options
-               if o.kind is Kind.ID and o.id_prefix in ID_SUGGESTERS}
+    suggest = {o.name: _completer(o, on_suggest) for o in spec.options
+               if on_suggest is not None and o.kind is Kind.ID and suggested & set(o.id_kinds)}
     if suggest:
         func = app_commands.autocomplete(**suggest)(func)
     return func
 
 
-def make_command(spec: CommandSpec, on_command: OnCommand) -> app_commands.Command:
+def _completer(opt: Opt, on_suggest: Suggest) -> Callable:
+    async def complete(interaction: discord.Interaction,
+                       current: str) -> list[app_commands.Choice[str]]:
+        return await on_suggest(interaction, opt, current)
+
+    return complete
+
+
+def make_command(spec: CommandSpec, on_command: OnCommand,
+                 suggested: frozenset[str] = frozenset(),
+                 on_suggest: Suggest | None = None) -> app_commands.Command:
     async def callback(interaction: discord.Interaction, **options: Any) -> None:
         await on_command(interaction, spec, options)
 
@@ -93,7 +108,7 @@ def make_command(spec: CommandSpec, on_command: OnCommand) -> app_commands.Comma
     staff = spec.role > Role.MEMBER
     command = app_commands.Command(
         name=spec.name, description=locale_str(spec.help[:MAX_DESCRIPTION]),
-        callback=_decorate(callback, spec),
+        callback=_decorate(callback, spec, suggested, on_suggest),
         # Member commands also work in a DM with the bot; staff commands are for servers.
         allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=not staff),
     )
@@ -103,11 +118,12 @@ def make_command(spec: CommandSpec, on_command: OnCommand) -> app_commands.Comma
     return command
 
 
-def build_tree(client: discord.Client, registry: Registry,
-               on_command: OnCommand) -> app_commands.CommandTree:
+def build_tree(client: discord.Client, registry: Registry, on_command: OnCommand,
+               on_suggest: Suggest | None = None) -> app_commands.CommandTree:
     tree = app_commands.CommandTree(client)
+    suggested = frozenset(registry.suggesters)
     for spec in registry:
-        tree.add_command(make_command(spec, on_command))
+        tree.add_command(make_command(spec, on_command, suggested, on_suggest))
     return tree
 
 

@@ -77,6 +77,37 @@ def command_invocation(interaction: discord.Interaction, command: str,
                       mentions=vouched_users(options))
 
 
+def form_values(data: Mapping[str, Any] | None) -> dict[str, str]:
+    """A modal submission's answers by input custom_id (the option names): text inputs sit in
+    labels (type 18) or, in older layouts, action rows (type 1)."""
+    values: dict[str, str] = {}
+
+    def walk(items: Any) -> None:
+        for item in items or []:
+            if not isinstance(item, Mapping):
+                continue
+            if item.get("type") == 1:
+                walk(item.get("components"))
+            elif item.get("type") == 18:
+                walk([item.get("component")])
+            elif isinstance(item.get("custom_id"), str) and isinstance(item.get("value"), str):
+                values[item["custom_id"]] = item["value"]
+
+    walk((data or {}).get("components"))
+    return values
+
+
+def form_invocation(interaction: discord.Interaction, command: str, fixed: Mapping[str, str],
+                    settings: DiscordSettings) -> Invocation:
+    """A submitted form as the command it asked for: answers left empty were not given; the
+    fixed arguments from the custom_id win over any input of the same name."""
+    answers = {name: value for name, value in form_values(interaction.data).items()
+               if value.strip()}
+    return Invocation(actor_for(interaction, settings), chat_for(interaction),
+                      key=f"discord:{interaction.id}", command=command,
+                      named={**answers, **fixed})
+
+
 def press_invocation(interaction: discord.Interaction, payload: str,
                      settings: DiscordSettings) -> Invocation:
     return Invocation(actor_for(interaction, settings), chat_for(interaction),

@@ -17,7 +17,7 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.reply import Button, Reply, Span, Style
+from bot.reply import Button, Form, Reply, Span, Style
 
 # Message content is at most 2,000 characters
 # (https://discord.com/developers/docs/resources/message#create-message-jsonform-params).
@@ -149,12 +149,46 @@ def is_ephemeral(reply: Reply) -> bool:
 
 
 def render(reply: Reply) -> list[Part]:
-    """The reply as messages: files with the first, buttons with the last."""
+    """The reply as messages: files with the first, buttons with the last.
+
+    A reply whose Form could not open as a modal (the interaction was already acknowledged,
+    or it answers a modal, which cannot open another) gets a button that opens it: the form's
+    payload, which the core answers with the form again."""
     contents = split_content(reply.spans) or [escape(reply.notice or "")]
     if not contents[0].strip() and not reply.attachments:
         contents = ["…"]
     parts = [Part(content) for content in contents]
     parts[0].files = [discord.File(io.BytesIO(a.data), filename=a.filename)
                       for a in reply.attachments]
-    parts[-1].view = build_view(reply.buttons)
+    buttons = reply.buttons
+    if reply.form is not None and reply.form.fields:
+        buttons = (*buttons, (Button(reply.form.title, reply.form.payload()),))
+    parts[-1].view = build_view(buttons)
     return parts
+
+
+# A modal: a title of ≤ 45 characters, ≤ 5 labelled text inputs, values of ≤ 4,000
+# (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-
+# response-object-modal, https://discord.com/developers/docs/components/reference#label).
+MAX_MODAL_INPUTS, MAX_INPUT_LABEL, MAX_INPUT_VALUE = 5, 45, 4000
+
+
+def build_modal(form: Form) -> discord.ui.Modal:
+    """The Form as a modal whose custom_id is the form's payload (`v1:form:<command>:…`).
+
+    It is stopped before it is sent, so discord.py keeps no Modal object waiting for the
+    submission (`send_modal` stores only unfinished ones): the adapter's on_interaction reads
+    every modal submission from its custom_id, so forms opened before a restart still work.
+    """
+    modal = discord.ui.Modal(title=form.title[:45], custom_id=form.payload(), timeout=None)
+    for item in form.fields[:MAX_MODAL_INPUTS]:
+        style = discord.TextStyle.paragraph if item.long else discord.TextStyle.short
+        max_len = max(1, min(item.max_len, MAX_INPUT_VALUE))
+        text_input = discord.ui.TextInput(style=style, custom_id=item.name,
+                                          default=item.value[:max_len] or None,
+                                          required=item.required, max_length=max_len)
+        modal.add_item(discord.ui.Label(text=item.label[:MAX_INPUT_LABEL] or item.name,
+                                        description=item.help[:100] or None,
+                                        component=text_input))
+    modal.stop()
+    return modal

@@ -47,7 +47,7 @@ from bot.app import App
 from bot.delivery import SENT, STOP_GRACE, Deliverer, Outcome, Recipient, Status
 from bot.errors import StartupError, os_reason
 from bot.model import ChatKind, Invocation
-from bot.reply import Reply, Text, link
+from bot.reply import Reply, Span, Text, link
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,9 @@ class TelegramAdapter:
         if message.chat.type == ChatType.PRIVATE:
             await self.post(chat_id, reply)
         elif quiet:
-            if not reply.error:
+            # A repeated dialogue command's question is the one already asked in the group
+            # (answered there, a private copy would not reach this chat's dialogue).
+            if not reply.error and not reply.ask:
                 await self._to_private(inv, reply)
         elif reply.error:
             await self.post(chat_id, render.first_line(reply), reply_to=message.message_id)
@@ -311,7 +313,9 @@ class TelegramAdapter:
                 return t.gettext("I sent you the answer in a private message.")
             url = self.deep_link(None)
             return t.gettext("Open a private chat with me to see this: {link}").format(link=url)
-        if reply.edit and isinstance(message, Message):
+        if reply.ask and in_group:
+            reply = _addressed(inv, reply)
+        if reply.edit and isinstance(message, Message) and not reply.ask:
             await self.edit(message, reply)
         elif message is not None:
             await self.post(message.chat.id, reply)
@@ -390,6 +394,17 @@ class TelegramAdapter:
         except NetworkError as exc:  # includes TimedOut
             return Outcome(Status.RETRY, error=f"{type(exc).__name__}: {exc}")
         return SENT
+
+
+def _addressed(inv: Invocation, reply: Reply) -> Reply:
+    """A question a button asked in a group, addressed to the presser: a press is no message
+    to reply to, so the text mentions them, and ForceReply(selective) opens the reply field
+    for the members mentioned (https://core.telegram.org/bots/api#forcereply)."""
+    if not inv.actor.user_id.isdigit():  # sent as a chat: nobody to mention
+        return reply
+    name = inv.actor.display_name or inv.actor.username or inv.actor.user_id
+    mention = link(name, f"tg://user?id={inv.actor.user_id}")
+    return reply.with_(spans=(mention, Span(": "), *reply.spans))
 
 
 def _reply_to(message_id: int | None) -> ReplyParameters | None:

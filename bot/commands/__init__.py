@@ -6,10 +6,11 @@ it). Adding a feature is one line here.
 
 from __future__ import annotations
 
-from bot.commands import general, identity, points
+from bot.commands import bounties, general, identity, mall, pages, points
 from bot.spec import Registry, Router
 
-FEATURES: tuple[Router, ...] = (general.router, points.router, identity.router)
+FEATURES: tuple[Router, ...] = (general.router, points.router, identity.router, mall.router,
+                                bounties.router, pages.router)
 
 
 def load_registry(features: tuple[Router, ...] = FEATURES) -> Registry:

@@ -9,7 +9,8 @@ from bot.i18n import N_
 from bot.model import Role
 from bot.reply import Reply, Text, bold
 from bot.reply import code as code_style
-from bot.spec import Opt, Router
+from bot.services.container import Services
+from bot.spec import Opt, Router, Table
 from bot.storage.members import MemberRow
 from bot.views import identity as views
 from bot.views.errors import role_name
@@ -91,7 +92,8 @@ async def unlink_pressed(ctx: Ctx, pressed: Action) -> Reply:
                 role=Role.ORGANISER)
 async def grant(ctx: Ctx, member: MemberRow, role: str) -> Reply:
     changed = await ctx.services.members.grant(member, Role.from_code(role), key=ctx.key(),
-                                               notice=views.ROLE_GRANTED)
+                                               notice=views.ROLE_GRANTED,
+                                               actor_member_id=ctx.caller.member_id)
     template = (ctx.t.gettext("{name} is now an {role}.") if changed
                 else ctx.t.gettext("{name} already has the {role} role or a higher one."))
     return Text().fmt(template, name=bold(member_name(ctx.t, member)),
@@ -104,8 +106,14 @@ async def grant(ctx: Ctx, member: MemberRow, role: str) -> Reply:
                 role=Role.ORGANISER)
 async def revoke(ctx: Ctx, member: MemberRow, role: str) -> Reply:
     changed = await ctx.services.members.revoke(member, Role.from_code(role), key=ctx.key(),
-                                                notice=views.ROLE_REVOKED)
+                                                notice=views.ROLE_REVOKED,
+                                                actor_member_id=ctx.caller.member_id)
     template = (ctx.t.gettext("{name} is no longer an {role}.") if changed
                 else ctx.t.gettext("{name} does not have the {role} role."))
     return Text().fmt(template, name=bold(member_name(ctx.t, member)),
                       role=role_name(ctx.t, role)).reply()
+
+
+@router.export("members", "every member with role, balance, points earned and language")
+async def export_members(services: Services) -> Table:
+    return await services.exports.member_rows()

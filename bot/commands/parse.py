@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from bot import zones
 from bot.errors import UsageError
+from bot.ids import BadId, EntityId, format_id, kinds_of, parse_id
 from bot.model import Platform, Target
 from bot.spec import CommandSpec, Kind, Opt
 
@@ -165,13 +166,25 @@ def _choice(opt: Opt, value: str, **_) -> str:
     return lowered
 
 
-def _ident(opt: Opt, value: str, **_) -> int:
-    prefix = (opt.id_prefix or "").lower()
-    match = re.fullmatch(rf"(?:{re.escape(prefix)})?(\d{{1,12}})", value.lower())
-    if not match:
-        raise UsageError(option=opt.name, problem="bad_id", value=value[:40],
-                         example=f"{opt.id_prefix or ''}12")
-    return int(match.group(1))
+def _ident(opt: Opt, value: str, **_) -> EntityId:
+    """`B12`, `b12`, or `12` when the option takes one kind (bot.ids.parse_id). The errors'
+    `kinds`/`kind` are letters and `example` a list of ids; bot.views.errors words them."""
+    kinds = kinds_of(opt.id_kinds)
+    try:
+        return parse_id(value, kinds)
+    except BadId as exc:
+        shown = value[:40]
+        if exc.reason == "ambiguous":  # the number they typed, with each letter it could take
+            raise UsageError(option=opt.name, problem="ambiguous_id", value=shown,
+                             kinds=tuple(kinds),
+                             example=tuple(format_id(k, int(value)) for k in kinds)) from None
+        examples = tuple(kind.example for kind in kinds)
+        if exc.reason == "wrong_kind" and exc.found is not None:
+            raise UsageError(option=opt.name, problem="wrong_id_kind", value=str(exc.found),
+                             kind=exc.found.kind.value, kinds=tuple(kinds),
+                             example=examples) from None
+        raise UsageError(option=opt.name, problem="bad_id", value=shown,
+                         example=examples) from None
 
 
 _MENTION = re.compile(r"^<@!?(\d{5,25})>$")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot import errors
 from bot.actions import Action
 from bot.commands.context import Ctx
 from bot.i18n import N_
 from bot.model import Role
 from bot.reply import Reply
+from bot.services.container import Services
 from bot.services.ledger import Period
-from bot.spec import Opt, Router
+from bot.spec import ExportOpt, Opt, Router, Table
 from bot.storage.members import MemberRow
 from bot.views import points as views
+from bot.views.pager import Page
 
 router = Router("points")
 router.notice(views.AWARDED, views.DEDUCTED)
@@ -43,25 +47,29 @@ router.start_payload("points", "points")
 router.start_payload("history", "history")
 
 
-@router.button("hist")
-async def history_page(ctx: Ctx, action: Action) -> Reply:
-    """A history page button: the member id in it is checked again, never trusted."""
-    if action.verb != "p":
-        raise errors.StaleAction()
-    member_id, page = action.int_arg(0), action.int_arg(1)
+@router.pager(views.HISTORY)
+async def history_pages(ctx: Ctx, page: int, filters: dict[str, str]) -> Reply:
+    """A history page button (bot.commands.pages): whose history comes from the filters'
+    token, and is checked again here, never trusted."""
+    try:
+        member_id = int(filters["member"])
+    except (KeyError, ValueError):
+        raise errors.StaleAction() from None
     if member_id != ctx.caller.member_id and not ctx.is_organiser:
         raise errors.PermissionDenied(role=Role.ORGANISER.code, command="history")
     who = None
     if member_id != ctx.caller.member_id:
         who = await ctx.services.members.get(member_id)
-    reply = await _history_page(ctx, member_id, page, who)
-    return reply.with_(edit=True)
+    return await _history_page(ctx, member_id, page, who)
 
 
 async def _history_page(ctx: Ctx, member_id: int, page: int, who: MemberRow | None) -> Reply:
+    """One page of a member's history. The member rides in the filters' token even for one's
+    own history, so a button names whose history it pages and a replayed press is checked."""
     size = ctx.services.settings.points.history_page_size
-    entries, page, pages = await ctx.services.ledger.history(member_id, page, size)
-    return views.history(ctx.t, entries, page, pages, member_id, who)
+    entries, number, pages = await ctx.services.ledger.history(member_id, page, size)
+    token = await ctx.services.pages.token_for({"member": str(member_id)})
+    return views.history(ctx.t, Page(entries, number, pages), token, who)
 
 
 def _viewable(ctx: Ctx, member: MemberRow | None) -> int:
@@ -98,7 +106,8 @@ async def leaderboard_period(ctx: Ctx, action: Action) -> Reply:
 async def award(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
     movement = await ctx.services.ledger.credit(
         member.id, amount, kind="award", reason=reason, key=ctx.key("award"),
-        actor_member_id=ctx.caller.member_id, notice=views.AWARDED)
+        actor_member_id=ctx.caller.member_id, notice=views.AWARDED,
+        audit="points.award")
     return views.awarded(ctx.t, member, movement)
 
 
@@ -110,5 +119,12 @@ async def award(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
 async def deduct(ctx: Ctx, member: MemberRow, amount: int, reason: str) -> Reply:
     movement = await ctx.services.ledger.debit(
         member.id, amount, kind="correction", reason=reason, key=ctx.key("deduct"),
-        actor_member_id=ctx.caller.member_id, notice=views.DEDUCTED)
+        actor_member_id=ctx.caller.member_id, notice=views.DEDUCTED,
+        audit="points.deduct")
     return views.deducted(ctx.t, member, movement)
+
+
+@router.export("ledger", "every ledger entry, oldest first",
+               ExportOpt.day("since", "only entries from this day on (UTC)"))
+async def export_ledger(services: Services, since: date | None) -> Table:
+    return await services.exports.ledger_rows(since)

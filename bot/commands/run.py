@@ -15,12 +15,13 @@ from typing import Any
 from bot import actions, errors
 from bot.commands.context import Ctx
 from bot.commands.parse import assign, clean_text, convert
+from bot.dialogues import Pending
 from bot.i18n import negotiate, translator
 from bot.model import Invocation, Platform, Role, Target
-from bot.reply import Reply
+from bot.reply import FORM_PREFIX, Form, Reply, Span, code
 from bot.services.container import Services
 from bot.services.members import Caller
-from bot.spec import CommandSpec, Kind, Registry
+from bot.spec import CommandSpec, Kind, Opt, Registry
 from bot.views import dialogue as dialogue_views
 from bot.views import errors as error_views
 from bot.views import general as general_views
@@ -54,8 +55,7 @@ class Dispatcher:
             pending = self.services.dialogues.take(inv)
             if pending is None:
                 return None
-            return await self._command(ctx, pending.command,
-                                       {**pending.raw, pending.asking: inv.text})
+            return await self._continue(ctx, pending, inv.text)
         except errors.DomainError as exc:
             return self._domain_error(ctx, inv, exc)
         except actions.BadPayload:
@@ -108,8 +108,7 @@ class Dispatcher:
             raw = self._raw(ctx.inv, spec)
         missing = self._first_missing(ctx.inv, spec, raw)
         if missing is not None and spec.dialogue:
-            self.services.dialogues.start(ctx.inv, spec.name, raw, missing.name)
-            return dialogue_views.ask(ctx.t, spec, missing)
+            return self._guide(ctx, spec, raw, missing)
         created: list[str] = []
         kwargs = await self._arguments(ctx, spec, raw, created)
         reply = await spec.handler(ctx, **kwargs)
@@ -142,6 +141,72 @@ class Dispatcher:
                     continue
                 return opt
         return None
+
+    # -- guided dialogues ----------------------------------------------------------------------
+
+    def _guide(self, ctx: Ctx, spec: CommandSpec, raw: dict[str, str], missing: Opt) -> Reply:
+        """Ask for `missing` (text platforms answer one question at a time) and offer the Form
+        of everything still missing (Discord opens it as a modal). Values already given are
+        checked first: a wrong one is a usage error now, not after three more questions."""
+        for opt in spec.options:
+            value = clean_text(raw.get(opt.name) or "")
+            if value:
+                self._check(ctx, spec, opt, value)
+        self.services.dialogues.start(ctx.inv, spec.name, raw, missing.name)
+        return dialogue_views.ask(ctx.t, spec, missing).with_(
+            form=dialogue_views.form_for(ctx.t, spec, raw))
+
+    async def _continue(self, ctx: Ctx, pending: Pending, answer: str) -> Reply:
+        """An answer to the open dialogue's question, checked by the option's own converter:
+        one that does not convert is asked again with the reason, and the dialogue stays."""
+        spec = self.registry.get(pending.command)
+        opt = spec.option(pending.asking) if spec is not None else None
+        if spec is not None and opt is not None and clean_text(answer):
+            try:
+                self._check(ctx, spec, opt, clean_text(answer))
+            except errors.UsageError as exc:
+                self.services.dialogues.start(ctx.inv, spec.name, pending.raw, opt.name)
+                reason = error_views.text_notice(ctx.t, exc, spec)
+                return dialogue_views.reask(ctx.t, spec, opt, reason)
+        return await self._command(ctx, pending.command, {**pending.raw, pending.asking: answer})
+
+    @staticmethod
+    def _check(ctx: Ctx, spec: CommandSpec, opt: Opt, value: str) -> None:
+        """UsageError unless `value` converts (members are looked up later, when it runs)."""
+        try:
+            convert(opt, value, platform=ctx.inv.actor.platform, tz=ctx.t.tz, now=ctx.now)
+        except errors.UsageError as exc:
+            exc.params.setdefault("command", spec.name)
+            raise
+
+    async def _open_form(self, ctx: Ctx, command: str, fixed: dict[str, str]) -> Reply:
+        """A `v1:form:…` button (Discord shows one when a form could not open as a modal):
+        the command's form again, never the command run from a payload."""
+        spec = self.registry.get(command)
+        if spec is None:
+            raise errors.StaleAction()
+        if ctx.caller.role < spec.role:
+            raise errors.PermissionDenied(role=spec.role.code, command=spec.name)
+        missing = self._first_missing(ctx.inv, spec, fixed)
+        if missing is not None:
+            return self._guide(ctx, spec, fixed, missing)
+        return Reply(spans=(code(f"/{spec.name}"),),
+                     form=dialogue_views.form_for(ctx.t, spec, fixed))
+
+    def _follow_form(self, ctx: Ctx, reply: Reply) -> Reply:
+        """A button's reply that carries a Form (Submit → link): for text platforms, also start
+        the dialogue of its command and ask the first required field it lacks."""
+        form = reply.form
+        spec = self.registry.get(form.command) if form is not None else None
+        if form is None or spec is None or reply.ask:
+            return reply
+        missing = self._first_missing(ctx.inv, spec, form.fixed)
+        if missing is None:
+            return reply
+        self.services.dialogues.start(ctx.inv, spec.name, dict(form.fixed), missing.name)
+        question = dialogue_views.ask(ctx.t, spec, missing).spans
+        spans = (*reply.spans, Span("\n"), *question) if reply.spans else question
+        return reply.with_(spans=spans, ask=True)
 
     async def _arguments(self, ctx: Ctx, spec: CommandSpec, raw: dict[str, str],
                          created: list[str]) -> dict:
@@ -183,12 +248,14 @@ class Dispatcher:
 
     async def _press(self, ctx: Ctx, payload: str) -> Reply:
         action = actions.decode(payload)
+        if action.prefix == FORM_PREFIX:
+            return await self._open_form(ctx, *Form.target(payload))
         spec = self.registry.actions.get(action.prefix)
         if spec is None:
             raise errors.StaleAction()
         if ctx.caller.role < spec.role:
             raise errors.PermissionDenied(role=spec.role.code, command=None)
-        return await spec.handler(ctx, action)
+        return self._follow_form(ctx, await spec.handler(ctx, action))
 
     def _domain_error(self, ctx: Ctx | None, inv: Invocation, exc: errors.DomainError) -> Reply:
         log.log(exc.log_level, "%s for %s: %s", type(exc).__name__, inv.actor.account_id,

@@ -8,11 +8,16 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.dialogues import Dialogues
+from bot.services.audit import Audit
 from bot.services.bookkeeping import Bookkeeping
+from bot.services.bounties import BountyService
 from bot.services.exports import Exports
 from bot.services.ledger import LedgerService
+from bot.services.mall import MallService
 from bot.services.members import MemberService
 from bot.services.notices import Notifier
+from bot.services.pages import PageFilters
+from bot.services.translations import Translations
 from bot.storage.db import Database
 
 
@@ -26,4 +31,9 @@ class Services:
     ledger: LedgerService
     dialogues: Dialogues
     bookkeeping: Bookkeeping
+    audit: Audit
+    translations: Translations
     exports: Exports
+    pages: PageFilters
+    mall: MallService
+    bounties: BountyService

@@ -11,10 +11,14 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import errors
 from bot.model import MAX_POINTS
+from bot.services.audit import Audit
 from bot.services.notices import Notifier
 from bot.spec import NoticeKind
 from bot.storage import ledger as repo
@@ -55,53 +59,81 @@ class Ranked:
 
 class LedgerService:
     def __init__(self, db: Database, notifier: Notifier, clock: Callable[[], datetime],
-                 default_tz: ZoneInfo):
+                 default_tz: ZoneInfo, audit: Audit | None = None):
         self.db = db
         self.notifier = notifier
+        self.audit = audit
         self.clock = clock
         self.default_tz = default_tz
 
-    async def credit(self, member_id: int, amount: int, *, kind: str, reason: str | None,
-                     key: str, actor_member_id: int | None = None, ref: str | None = None,
-                     notice: NoticeKind | None = None) -> Movement:
-        """Add points once per `key`; a replayed key returns the first result unchanged."""
-        _check_amount(amount)
-        return await self._move(member_id, amount, kind=kind, reason=reason, key=key,
-                                actor_member_id=actor_member_id, ref=ref, notice=notice)
-
-    async def debit(self, member_id: int, amount: int, *, kind: str, reason: str | None,
-                    key: str, actor_member_id: int | None = None, ref: str | None = None,
-                    notice: NoticeKind | None = None) -> Movement:
-        """Take points once per `key`, refused (InsufficientPoints) beyond the balance."""
-        _check_amount(amount)
-        return await self._move(member_id, -amount, kind=kind, reason=reason, key=key,
-                                actor_member_id=actor_member_id, ref=ref, notice=notice)
-
-    async def _move(self, member_id: int, amount: int, *, kind: str, reason: str | None,
-                    key: str, actor_member_id: int | None, ref: str | None,
-                    notice: NoticeKind | None) -> Movement:
-        now = self.clock()
+    async def credit(self, member_id: int, amount: int, **how: Any) -> Movement:
+        """Add points once per `key`, in a transaction of its own (see `credit_in`)."""
         async with self.db.write() as conn:
-            entry_id = await repo.insert_entry(
-                conn, self.db.insert_ignore, member_id=member_id, amount=amount, kind=kind,
-                reason=reason, ref=ref, actor_member_id=actor_member_id, idem_key=key, now=now)
-            if entry_id is None:
-                entry = await repo.by_key(conn, key)
-                member = await member_repo.get_member(conn, entry.member_id)
-                return Movement(entry, member.balance, replayed=True)
-            balance = await repo.apply_to_balance(conn, member_id, amount,
-                                                  repo.counts_as_earned(kind))
-            if balance is None:
-                member = await member_repo.get_member(conn, member_id)
-                # Raising rolls back the entry written above: nothing half-done remains.
-                raise errors.InsufficientPoints(balance=member.balance if member else 0,
-                                                amount=-amount)
-            if notice:
-                params = {"amount": abs(amount), "reason": reason or "", "balance": balance}
-                await self.notifier.to_member(conn, member_id, notice, params,
-                                              dedupe_key=f"{key}:notice", now=now)
-            entry = Entry(entry_id, member_id, amount, kind, reason, ref, actor_member_id, key,
-                          now)
+            return await self.credit_in(conn, member_id, amount, **how)
+
+    async def debit(self, member_id: int, amount: int, **how: Any) -> Movement:
+        """Take points once per `key`, in a transaction of its own (see `debit_in`)."""
+        async with self.db.write() as conn:
+            return await self.debit_in(conn, member_id, amount, **how)
+
+    async def credit_in(self, conn: AsyncConnection, member_id: int, amount: int, *, kind: str,
+                        reason: str | None, key: str, actor_member_id: int | None = None,
+                        ref: str | None = None, notice: NoticeKind | None = None,
+                        audit: str | None = None, platform: str | None = None) -> Movement:
+        """Add points inside the caller's transaction, once per `key`.
+
+        A feature's change and its points commit together ("approve S12 + credit", "cancel O9
+        + refund"). The key names the object, not the invocation (`bounty:S12`), so a second
+        press, a second organiser or a redelivered update credits nothing more: a replayed key
+        returns the first movement with `replayed=True`. `audit` names the organiser action to
+        record with it (`points.award`); `platform` is where the member should read the notice
+        (see Notifier.to_member)."""
+        _check_amount(amount)
+        return await self._move(conn, member_id, amount, kind=kind, reason=reason, key=key,
+                                actor_member_id=actor_member_id, ref=ref, notice=notice,
+                                audit=audit, platform=platform)
+
+    async def debit_in(self, conn: AsyncConnection, member_id: int, amount: int, *, kind: str,
+                       reason: str | None, key: str, actor_member_id: int | None = None,
+                       ref: str | None = None, notice: NoticeKind | None = None,
+                       audit: str | None = None, platform: str | None = None) -> Movement:
+        """Take points inside the caller's transaction, once per `key`; InsufficientPoints
+        beyond the balance, which rolls back the caller's whole transaction ("stock − 1 +
+        order + debit" never half-happens)."""
+        _check_amount(amount)
+        return await self._move(conn, member_id, -amount, kind=kind, reason=reason, key=key,
+                                actor_member_id=actor_member_id, ref=ref, notice=notice,
+                                audit=audit, platform=platform)
+
+    async def _move(self, conn: AsyncConnection, member_id: int, amount: int, *, kind: str,
+                    reason: str | None, key: str, actor_member_id: int | None,
+                    ref: str | None, notice: NoticeKind | None,
+                    audit: str | None, platform: str | None) -> Movement:
+        now = self.clock()
+        entry_id = await repo.insert_entry(
+            conn, self.db.insert_ignore, member_id=member_id, amount=amount, kind=kind,
+            reason=reason, ref=ref, actor_member_id=actor_member_id, idem_key=key, now=now)
+        if entry_id is None:
+            entry = await repo.by_key(conn, key)
+            member = await member_repo.get_member(conn, entry.member_id)
+            return Movement(entry, member.balance, replayed=True)
+        balance = await repo.apply_to_balance(conn, member_id, amount,
+                                              repo.counts_as_earned(kind))
+        if balance is None:
+            member = await member_repo.get_member(conn, member_id)
+            # Raising rolls back the entry written above: nothing half-done remains.
+            raise errors.InsufficientPoints(balance=member.balance if member else 0,
+                                            amount=-amount)
+        if notice:
+            params = {"amount": abs(amount), "reason": reason or "", "balance": balance}
+            await self.notifier.to_member(conn, member_id, notice, params,
+                                          dedupe_key=f"{key}:notice", now=now,
+                                          platform=platform)
+        if audit and self.audit is not None:
+            await self.audit.record(conn, actor_member_id=actor_member_id, action=audit,
+                                    target_member_id=member_id, target_ref=ref,
+                                    amount=amount, reason=reason, entry=entry_id)
+        entry = Entry(entry_id, member_id, amount, kind, reason, ref, actor_member_id, key, now)
         return Movement(entry, balance, replayed=False)
 
     async def standing(self, member_id: int) -> Standing:

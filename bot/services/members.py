@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot import errors
 from bot.config import Settings
 from bot.model import Actor, Platform, Role, Target
+from bot.services.audit import Audit
 from bot.services.notices import Notifier
 from bot.spec import NoticeKind
 from bot.storage import members as repo
@@ -65,9 +66,10 @@ class LinkResult:
 
 class MemberService:
     def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime],
-                 notifier: Notifier | None = None):
+                 notifier: Notifier | None = None, audit: Audit | None = None):
         self.db = db
         self.notifier = notifier
+        self.audit = audit
         self.settings = settings
         self.clock = clock
         self._cache: dict[tuple[str, str], tuple[float, Caller]] = {}
@@ -208,7 +210,8 @@ class MemberService:
     # -- roles -----------------------------------------------------------------------------
 
     async def grant(self, target: MemberRow, role: Role, *, key: str,
-                    notice: NoticeKind | None = None) -> bool:
+                    notice: NoticeKind | None = None,
+                    actor_member_id: int | None = None) -> bool:
         """Raise the member's own role to `role` and tell them (once per `key`); False when
         they already hold it or more."""
         async with self.db.write() as conn:
@@ -217,11 +220,13 @@ class MemberService:
                 return False
             await repo.update_member(conn, member.id, role=role.code)
             await self._tell(conn, member.id, notice, {"role": role.code}, key)
+            await self._record(conn, actor_member_id, "roles.grant", member.id, role)
         self.forget(target.id)
         return True
 
     async def revoke(self, target: MemberRow, role: Role, *, key: str,
-                     notice: NoticeKind | None = None) -> bool:
+                     notice: NoticeKind | None = None,
+                     actor_member_id: int | None = None) -> bool:
         """Take `role` (and anything above it) from the member's own grant, and tell them.
 
         A role that comes from config can only be taken away there; the error says so.
@@ -236,8 +241,15 @@ class MemberService:
                 return False
             await repo.update_member(conn, member.id, role=Role(role - 1).code)
             await self._tell(conn, member.id, notice, {"role": role.code}, key)
+            await self._record(conn, actor_member_id, "roles.revoke", member.id, role)
         self.forget(target.id)
         return True
+
+    async def _record(self, conn, actor_member_id: int | None, action: str, member_id: int,
+                      role: Role) -> None:
+        if self.audit is not None:
+            await self.audit.record(conn, actor_member_id=actor_member_id, action=action,
+                                    target_member_id=member_id, role=role.code)
 
     async def _tell(self, conn, member_id: int, notice: NoticeKind | None, params: dict,
                     key: str) -> None:

@@ -53,13 +53,19 @@ class Notifier:
             event.set()
 
     async def to_member(self, conn: AsyncConnection, member_id: int, kind: NoticeKind,
-                        params: dict[str, Any], dedupe_key: str, now: datetime) -> bool:
+                        params: dict[str, Any], dedupe_key: str, now: datetime,
+                        platform: str | None = None) -> bool:
         """Queue a direct message; False when the member turned notices off or has no
-        reachable account, or this notice was queued before."""
+        reachable account, or this notice was queued before.
+
+        `platform`: where the member should read it (a decision on a submission goes where
+        it was submitted from); when that account is unreachable or no longer linked, the
+        platform they used last, else the newest reachable one."""
         member, accounts = await member_repo.notice_targets(conn, member_id)
         if member is None or not member.notify:
             return False
-        account = pick_account(accounts, member.last_platform)
+        account = (pick_account(accounts, platform, only=True) if platform else None) or \
+            pick_account(accounts, member.last_platform)
         if account is None:
             return False
         queued = await outbox_repo.enqueue(
@@ -71,9 +77,11 @@ class Notifier:
 
 
 def pick_account(accounts: list[AccountRow], preferred: str | None,
-                 exclude: str | None = None) -> AccountRow | None:
-    """The account to notify: the preferred platform first, then the newest reachable one."""
-    usable = [a for a in accounts if a.reachable and a.platform != exclude]
+                 exclude: str | None = None, only: bool = False) -> AccountRow | None:
+    """The account to notify: the preferred platform first, then (unless `only`) the newest
+    reachable one."""
+    usable = [a for a in accounts if a.reachable and a.platform != exclude
+              and (not only or a.platform == preferred)]
     for account in sorted(usable, key=lambda a: a.id, reverse=True):
         if account.platform == preferred:
             return account

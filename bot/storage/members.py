@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import insert_for
-from bot.storage.schema import accounts, ledger, link_codes, members, outbox
+from bot.storage.owned import merge_rows
+from bot.storage.schema import accounts, link_codes, members
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,9 @@ async def move_account(conn: AsyncConnection, account_id: int, member_id: int) -
 
 async def merge_members(conn: AsyncConnection, keep: MemberRow, gone: MemberRow,
                         role: str) -> None:
-    """Fold `gone` into `keep`: accounts, ledger, balances and pending notices move over."""
-    for table in (accounts, ledger, outbox, link_codes):
-        await conn.execute(
-            table.update().where(table.c.member_id == gone.id).values(member_id=keep.id)
-        )
+    """Fold `gone` into `keep`: every member-owned row (bot.storage.owned.OWNED) moves over,
+    by its table's rule, and the balances add up."""
+    await merge_rows(conn, keep.id, gone.id)
     await conn.execute(
         members.update().where(members.c.id == keep.id).values(
             balance=members.c.balance + gone.balance,

@@ -120,3 +120,119 @@ kv = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("actor_member_id", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("target_member_id", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("target_ref", sa.String(32)),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "created_at"),
+    sa.Index(None, "target_member_id"),
+    sa.Index(None, "actor_member_id"),
+)
+
+translations = sa.Table(
+    "translations", metadata,
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("object_id", sa.BigInteger, nullable=False),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("kind", "object_id", "locale", "field"),
+)
+
+page_filters = sa.Table(
+    "page_filters", metadata,
+    sa.Column("token", sa.String(16), primary_key=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+bounties = sa.Table(
+    "bounties", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("sponsor", sa.String(120)),
+    sa.Column("track", sa.String(16), nullable=False, server_default="other"),
+    sa.Column("reward", sa.BigInteger, nullable=False),
+    sa.Column("deadline", UTCDateTime),
+    sa.Column("winners", sa.Integer),
+    sa.Column("once", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("status", sa.String(12), nullable=False, server_default="open"),
+    sa.Column("approved", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.CheckConstraint("reward > 0", name="reward_positive"),
+    sa.Index(None, "status", "id"),
+)
+
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("bounty_id", sa.BigInteger, sa.ForeignKey("bounties.id"), nullable=False),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("link", sa.Text, nullable=False),
+    sa.Column("link_key", sa.String(255), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("state", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("platform", sa.String(16)),
+    sa.Column("points", sa.BigInteger),
+    sa.Column("reason", sa.Text),
+    sa.Column("reviewer_member_id", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.UniqueConstraint("bounty_id", "link_key"),
+    sa.Index(None, "state", "id"),
+    sa.Index(None, "member_id"),
+)
+
+approvals = sa.Table(
+    "approvals", metadata,
+    sa.Column("submission_id", sa.BigInteger, sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("organiser_member_id", sa.BigInteger, sa.ForeignKey("members.id"),
+              nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("submission_id", "organiser_member_id"),
+)
+
+rewards = sa.Table(
+    "rewards", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("cost", sa.BigInteger, nullable=False),
+    sa.Column("stock", sa.Integer),
+    sa.Column("per_member", sa.Integer),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("cost > 0", name="cost_positive"),
+    sa.CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+)
+
+orders = sa.Table(
+    "orders", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("reward_id", sa.BigInteger, sa.ForeignKey("rewards.id"), nullable=False),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("cost", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False, server_default="open"),
+    sa.Column("platform", sa.String(16)),
+    sa.Column("reason", sa.Text),
+    sa.Column("idem_key", sa.String(160), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("closed_by", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.UniqueConstraint("idem_key"),
+    sa.Index(None, "state", "id"),
+    sa.Index(None, "member_id", "reward_id"),
+)

@@ -11,6 +11,7 @@ from bot.i18n import N_, Translator
 from bot.model import Role
 from bot.reply import Reply, Span, Text, bold, code
 from bot.spec import CommandSpec
+from bot.views.ids import kind_name, kind_names
 from bot.views.usage import usage_block
 
 _ROLE_NAMES = {
@@ -39,8 +40,9 @@ def render(t: Translator, exc: DomainError, spec: CommandSpec | None, pressed: b
 def _describe(t: Translator, exc: DomainError, text: Text,
               spec: CommandSpec | None = None) -> None:
     """The error's message (bot.errors declares it), filled with its parameters as the reader
-    reads them: numbers in their locale, role codes as role names, lists of choices as their
-    language lists them, and the option by its translated label, in bold (its contract name,
+    reads them: numbers in their locale, role codes as role names, lists of choices (and of
+    example ids) as their language lists them, id kinds (letters) as translated nouns ("a
+    bounty or an event"), and the option by its translated label, in bold (its contract name,
     as written in `name=value`, is `{key}`)."""
     values: dict[str, str | Span] = {}
     for key, value in exc.params.items():
@@ -48,8 +50,12 @@ def _describe(t: Translator, exc: DomainError, text: Text,
             values[key] = role_name(t, str(value))
         elif isinstance(value, int) and not isinstance(value, bool):
             values[key] = t.number(value)
-        elif key == "choices":
-            values[key] = choices(t, value)
+        elif key == "choices" or (key == "example" and not isinstance(value, str)):
+            values[key] = choices(t, value)  # ids such as ("B12", "E5"): "B12 or E5"
+        elif key == "kinds":
+            values[key] = kind_names(t, _items(value))
+        elif key == "kind":
+            values[key] = kind_name(t, str(value))
         elif key == "suggestions":
             values[key] = t.list(_items(value)) if value else ""
         else:

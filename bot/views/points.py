@@ -9,6 +9,7 @@ from bot.services.ledger import Movement, Period, Ranked, Standing
 from bot.spec import NoticeKind
 from bot.storage.ledger import Entry
 from bot.storage.members import MemberRow
+from bot.views.pager import NEWER_OLDER, Page, page_line, pager_buttons
 from bot.views.usage import item
 
 KIND_LABELS = {
@@ -50,35 +51,30 @@ def standing(t: Translator, st: Standing, who: MemberRow | None = None) -> Reply
     return text.reply(private=True)
 
 
-def history(t: Translator, entries: list[Entry], page: int, pages: int, member_id: int,
+HISTORY = "history"  # the paged list's name (bot.commands.points declares it)
+
+
+def history(t: Translator, page: Page[Entry], token: str | None,
             who: MemberRow | None = None) -> Reply:
+    """A page of history, newest first; `token` carries whose it is on the page buttons."""
     text = Text()
     title = t.gettext("Points history") if who is None else t.gettext("Points history of {name}")
     text.line(bold(title.format(name=member_name(t, who))))
-    if not entries:
+    if not page.items:
         text.line(t.gettext("No entries yet."))
-    for entry in entries:
+    for entry in page.items:
         sign = "+" if entry.amount > 0 else "−"
         text.line(f"{t.datetime(entry.created_at)}  ",
                   bold(f"{sign}{t.number(abs(entry.amount))}"), "  ")
         kind = t.gettext(_kind(entry.kind))
         text.add(*(item(t, kind, italic(entry.reason)) if entry.reason else (kind,)))
-    text.line(t.gettext("Page {page} of {pages}").format(page=t.number(page),
-                                                         pages=t.number(pages)))
-    return text.reply(private=True, buttons=_pager(t, member_id, page, pages))
+    text.line(page_line(t, page))
+    return text.reply(private=True,
+                      buttons=pager_buttons(t, HISTORY, page, token, labels=NEWER_OLDER))
 
 
 def _kind(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
-
-
-def _pager(t: Translator, member_id: int, page: int, pages: int) -> tuple:
-    row = []
-    if page > 1:
-        row.append(Button(t.gettext("‹ Newer"), action("hist", "p", member_id, page - 1)))
-    if page < pages:
-        row.append(Button(t.gettext("Older ›"), action("hist", "p", member_id, page + 1)))
-    return (tuple(row),) if row else ()
 
 
 def leaderboard(t: Translator, period: Period, ranked: list[Ranked]) -> Reply:

@@ -94,7 +94,9 @@ async def test_forged_history_button_is_refused(term, app):
     await term.say("boss", "/award @dave 5 secret")
     dave = await app.services.members.resolve(Actor(Platform.CONSOLE, "dave"))
     mallory = Actor(Platform.CONSOLE, "mallory", username="mallory")
-    inv = parse_line("/press 1", mallory, action("hist", "p", dave.member_id, 1))
+    # dave's own history pages carry him in their token: mallory replays one.
+    token = await app.services.pages.token_for({"member": str(dave.member_id)})
+    inv = parse_line("/press 1", mallory, action("pg", "history", 1, token))
     reply = await app.dispatcher.handle(inv)
     assert reply.error and "secret" not in reply.plain_text
     assert "Only an organiser" in reply.plain_text

@@ -155,3 +155,17 @@ async def test_a_crash_mid_send_leaves_one_row_in_doubt_and_it_is_resent(app, cl
     assert [r.id for r in await late.reclaim()] == [first]
     await late.run_once()
     assert len(survivor.sent) == 3 and (await statuses(app)) == {"sent": 3}
+
+
+async def test_a_notice_goes_to_the_platform_asked_for_else_the_last_used(app):
+    member_id = await linked_member(app)  # linked on telegram and discord; discord used last
+    params = {"amount": 1, "reason": "", "balance": 1}
+    async with app.db.write() as conn:
+        for key, platform in (("p1", "telegram"), ("p2", "console")):  # no console account
+            await app.services.notifier.to_member(conn, member_id, AWARDED, params,
+                                                  dedupe_key=key, now=app.services.clock(),
+                                                  platform=platform)
+    telegram, discord = Recorder(), Recorder()
+    await Deliverer(app.services, "telegram", telegram, "t").run_once()
+    await Deliverer(app.services, "discord", discord, "d").run_once()
+    assert (len(telegram.sent), len(discord.sent)) == (1, 1)

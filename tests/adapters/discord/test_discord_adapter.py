@@ -239,7 +239,7 @@ async def test_history_pages_edit_the_message(fake, bot):
     press = await fake.press(message, message.custom_ids[0], user_id=MEMBER_ID)
     assert (await press.response())["type"] == 7
     assert "r0" in message.content and "r14" not in message.content
-    assert message.custom_ids and message.custom_ids[0].startswith("v1:hist:")
+    assert message.custom_ids and message.custom_ids[0].startswith("v1:pg:history:")
 
 
 async def test_a_button_works_after_a_restart(fake, app, start_adapter):
@@ -255,7 +255,8 @@ async def test_a_button_works_after_a_restart(fake, app, start_adapter):
     assert "r0" in message.content
 
 
-@pytest.mark.parametrize("custom_id", ["v1:hist:nonsense", "v0:old:thing", "garbage"])
+@pytest.mark.parametrize("custom_id", ["v1:pg:nonsense", "v1:pg:history:2:NOSUCHTOKEN",
+                                       "v0:old:thing", "garbage"])
 async def test_unknown_or_tampered_buttons_get_a_polite_answer(fake, bot, custom_id):
     await start_member(fake, MEMBER_ID, "amy")
     await award_many(fake, 12)
@@ -270,7 +271,7 @@ async def test_a_stale_button_on_the_message_gets_a_polite_answer(fake, bot):
     await start_member(fake, MEMBER_ID, "amy")
     await award_many(fake, 12)
     message = await history_message(fake)
-    stale = message.custom_ids[0].replace("v1:hist:", "v1:gone:")
+    stale = message.custom_ids[0].replace("v1:pg:", "v1:gone:")
     message.components[0]["components"][0]["custom_id"] = stale  # an older version's button
     reply = await answer(await fake.press(message, stale, user_id=MEMBER_ID))
     assert reply.ephemeral and "no longer works" in reply.content

@@ -290,8 +290,8 @@ async def test_tampered_and_foreign_presses_are_answered_without_effect(bot: Har
         await bot.say(f"/award @bob {n + 1} entry {n}")
     page = await history_of(bot, BOB)
     stale = "This button no longer works. Please run the command again."
-    for data, expected in (("garbage", stale), ("v1:nosuch:x", stale), ("v1:hist:p:x:y", stale),
-                           ("v1:lang:set:xx",
+    for data, expected in (("garbage", stale), ("v1:nosuch:x", stale),
+                           ("v1:pg:history:x:y", stale), ("v1:lang:set:xx",
                             "The language must be en or zh_Hans (you wrote “xx”).")):
         since = bot.fake.mark()
         bot.fake.press(page, data, user_id=BOB)
