@@ -402,6 +402,9 @@ class MallService:
         now = self.clock()
         async with self.db.write() as conn:
             order = await self._open_order(conn, order_id)
+            # The member's row first, as cancel and redeem lock it: the notice's outbox row
+            # references the member, so locking it later would deadlock with a cancel.
+            await member_repo.lock_member(conn, order.member_id)
             if not await repo.close_order(conn, order_id, state=repo.FULFILLED,
                                           by=actor_member_id, reason=None, now=now):
                 raise await self._closed(conn, order_id)
