@@ -13,6 +13,7 @@ from datetime import date, datetime
 from bot import errors
 from bot.actions import Action
 from bot.commands.context import Ctx
+from bot.commands.pages import own_member
 from bot.commands.parse import convert
 from bot.i18n import N_
 from bot.ids import EntityId, IdKind, format_id
@@ -296,12 +297,7 @@ async def mysubmissions(ctx: Ctx) -> Reply:
 @router.pager(views.MINE)
 async def mine_pages(ctx: Ctx, page: int, filters: dict[str, str]) -> Reply:
     """Whose submissions rides in the token, and is checked again: one's own only."""
-    try:
-        member_id = int(filters["member"])
-    except (KeyError, ValueError):
-        raise errors.StaleAction() from None
-    if member_id != ctx.caller.member_id:
-        raise errors.StaleAction()
+    member_id = own_member(ctx, filters)
     listed = await ctx.services.bounties.member_page(member_id, page, PAGE_SIZE)
     token = await ctx.services.pages.token_for(filters)
     return views.my_submissions(ctx.t, listed, token)

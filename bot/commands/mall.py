@@ -9,6 +9,7 @@ import secrets
 from bot import errors
 from bot.actions import Action
 from bot.commands.context import Ctx
+from bot.commands.pages import own_member
 from bot.i18n import N_
 from bot.ids import EntityId
 from bot.model import Role
@@ -98,12 +99,7 @@ async def myorders(ctx: Ctx) -> Reply:
 @router.pager(views.MY_ORDERS)
 async def my_order_pages(ctx: Ctx, page: int, filters: dict[str, str]) -> Reply:
     """Whose orders rides in the token and is checked again: one's own only."""
-    try:
-        member_id = int(filters["member"])
-    except (KeyError, ValueError):
-        raise errors.StaleAction() from None
-    if member_id != ctx.caller.member_id:
-        raise errors.StaleAction()
+    member_id = own_member(ctx, filters)
     return await _my_orders(ctx, member_id, page)
 
 

@@ -39,3 +39,15 @@ async def page(ctx: Ctx, action: Action) -> Reply:
         filters = found
     reply = await spec.handler(ctx, number, filters)
     return reply.with_(edit=True)
+
+
+def own_member(ctx, filters: dict[str, str]) -> int:
+    """The member a "my …" list's token names, which must be the presser: a page token of
+    someone else's list is answered as a stale button, never shown."""
+    try:
+        member_id = int(filters["member"])
+    except (KeyError, ValueError):
+        raise errors.StaleAction() from None
+    if member_id != ctx.caller.member_id:
+        raise errors.StaleAction()
+    return member_id
