@@ -46,6 +46,15 @@ def N_(message: str) -> str:
     return message
 
 
+CONTEXT_GLUE = "\x04"  # how gettext itself joins a msgctxt to its msgid in a compiled catalog
+
+
+def NC_(context: str, message: str) -> str:
+    """Mark a literal that one word in English means two things in other languages (a bounty's
+    "reward" is points, the mall's is a prize): Translator.gettext reads it with its context."""
+    return f"{context}{CONTEXT_GLUE}{message}"
+
+
 def is_known_locale(identifier: str) -> bool:
     try:
         Locale.parse(identifier)
@@ -127,6 +136,9 @@ class Translator:
         self._babel = Locale.parse(locale)
 
     def gettext(self, message: str) -> str:
+        if CONTEXT_GLUE in message:  # marked with NC_
+            context, _, text = message.partition(CONTEXT_GLUE)
+            return self._catalog.pgettext(context, text)
         return self._catalog.gettext(message)
 
     __call__ = gettext

@@ -49,7 +49,7 @@ def _pybabel(*args: str) -> int:
 
 def _extract(pot: Path) -> int:
     return _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "ngettext:1,2",
-                    "-k", "pgettext:1c,2", "-k", "Plural:1,2",
+                    "-k", "pgettext:1c,2", "-k", "NC_:1c,2", "-k", "Plural:1,2",
                     "--add-comments=TRANSLATORS:", "--no-location", "--sort-output", "-w", WIDTH,
                     "--project=campusbot", "-o", str(pot), str(ROOT / "bot"),
                     str(ROOT / "adapters"))

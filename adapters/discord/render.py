@@ -130,11 +130,23 @@ def _fits(spans: tuple[Span, ...], limit: int) -> bool:
     return size <= limit
 
 
+def fit_rows(buttons: tuple[tuple[Button, ...], ...]) -> tuple[tuple[Button, ...], ...]:
+    """Discord allows 5 rows of 5 buttons; a list with a button per item (the mall's Redeem,
+    an order's Fulfil) has more rows than that. The last row (the pager's) stays a row of its
+    own; the items' buttons are packed 5 to a row before it, so none is dropped while 24 fit."""
+    if len(buttons) <= MAX_ROWS:
+        return buttons
+    last = buttons[-1][:MAX_PER_ROW]
+    items = [button for row in buttons[:-1] for button in row]
+    packed = [tuple(items[i:i + MAX_PER_ROW]) for i in range(0, len(items), MAX_PER_ROW)]
+    return (*packed[:MAX_ROWS - 1], last)
+
+
 def build_view(buttons: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
-    for row_index, row in enumerate(buttons[:MAX_ROWS]):
+    for row_index, row in enumerate(fit_rows(buttons)):
         for button in row[:MAX_PER_ROW]:
             item = ActionButton(button.action, button.label)
             item.item.row = row_index

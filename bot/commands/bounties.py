@@ -15,7 +15,7 @@ from bot.actions import Action
 from bot.commands.context import Ctx
 from bot.commands.pages import own_member
 from bot.commands.parse import convert
-from bot.i18n import N_
+from bot.i18n import N_, NC_
 from bot.ids import EntityId, IdKind, format_id
 from bot.model import Role
 from bot.reply import Reply
@@ -23,6 +23,7 @@ from bot.services import bounties as service
 from bot.services.container import Services
 from bot.spec import ExportOpt, Opt, Router, Table
 from bot.views import bounties as views
+from bot.views.dialogue import form_for
 from bot.views.usage import placeholder
 
 router = Router("bounties")
@@ -45,7 +46,7 @@ def _opts(editing: bool) -> tuple[Opt, ...]:
         Opt.text("title", N_("A short title"), max_len=service.TITLE_MAX,
                  required=not editing, label=N_("title")),
         Opt.points("reward", N_("Points for each approved submission"), required=not editing,
-                   label=N_("reward")),
+                   label=NC_("bounty", "reward")),
         Opt.text("description", N_("What to make, and how it is judged") if not editing
                  else N_("What to make, and how it is judged (- removes it)"),
                  max_len=service.DESCRIPTION_MAX, required=False, label=N_("description")),
@@ -283,10 +284,8 @@ async def bounty_button(ctx: Ctx, action: Action) -> Reply:
         raise errors.StaleAction() from None
     if found.status == "draft" and not ctx.is_organiser:
         raise errors.StaleAction()
-    spec = ctx.registry.get("submit")
-    ctx.services.dialogues.start(ctx.inv, "submit", {"id": str(bounty_id)}, "link")
-    return views.submit_usage(ctx.t, bounty_id, placeholder(spec.option("link"), ctx.t),
-                              placeholder(spec.option("note"), ctx.t))
+    return _asking(ctx, "submit", {"id": format_id(IdKind.BOUNTY, bounty_id)}, "link",
+                   views.submit_usage(ctx.t, bounty_id, *_words(ctx, "submit", "link", "note")))
 
 
 @router.command("mysubmissions", N_("Your bounty submissions and their state."), private=True)
@@ -370,11 +369,21 @@ async def review_button(ctx: Ctx, action: Action) -> Reply:
         await ctx.services.bounties.check_pending(ctx.caller.role, submission_id, "reject")
     except service.UnknownSubmission:
         raise errors.StaleAction() from None
-    spec = ctx.registry.get("reject")
-    ctx.services.dialogues.start(ctx.inv, "reject",
-                                 {"id": format_id(IdKind.SUBMISSION, submission_id)}, "reason")
-    return views.reject_usage(ctx.t, submission_id, placeholder(spec.option("reason"),
-                                                                ctx.t).removesuffix("…"))
+    reason, = _words(ctx, "reject", "reason")
+    return _asking(ctx, "reject", {"id": format_id(IdKind.SUBMISSION, submission_id)}, "reason",
+                   views.reject_usage(ctx.t, submission_id, reason.removesuffix("…")))
+
+
+def _words(ctx: Ctx, command: str, *options: str) -> list[str]:
+    spec = ctx.registry.get(command)
+    return [placeholder(spec.option(name), ctx.t) for name in options]
+
+
+def _asking(ctx: Ctx, command: str, fixed: dict[str, str], first: str, question: Reply) -> Reply:
+    """A button that needs text: text platforms answer the question (the dialogue of
+    `command`, so the answer is checked as if typed); Discord opens the Form as a modal."""
+    ctx.services.dialogues.start(ctx.inv, command, fixed, first)
+    return question.with_(form=form_for(ctx.t, ctx.registry.get(command), fixed))
 
 
 # -- export ----------------------------------------------------------------------------------

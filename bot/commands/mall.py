@@ -25,6 +25,7 @@ from bot.services.mall import (
 from bot.spec import Opt, Router
 from bot.views import mall as views
 from bot.views.pager import Page
+from bot.views.usage import placeholder
 
 router = Router("mall")
 router.notice(views.FULFILLED_NOTICE, views.CANCELLED_NOTICE)
@@ -54,7 +55,8 @@ async def mall(ctx: Ctx) -> Reply:
 @router.pager(views.MALL)
 async def mall_pages(ctx: Ctx, page: int, filters: dict[str, str]) -> Reply:
     services = ctx.services
-    rows, number, pages = await services.mall.active_rewards(page, MALL_PAGE)
+    rows, number, pages = await services.mall.shown_rewards(page, MALL_PAGE,
+                                                            hidden=ctx.is_organiser)
     texts = await services.translations.for_reader(REWARD_KIND, [r.id for r in rows],
                                                    ctx.t.locale)
     balance = (await services.ledger.standing(ctx.caller.member_id)).balance
@@ -192,7 +194,9 @@ async def order_pages(ctx: Ctx, page: int, filters: dict[str, str]) -> Reply:
     state = None if chosen == "all" else "open"
     rows, number, pages, total = await ctx.services.mall.orders(state, page, ORDERS_PAGE)
     token = await ctx.services.pages.token_for({"state": chosen})
-    return views.orders(ctx.t, Page(rows, number, pages, total), state, token)
+    reason = ctx.registry.get("cancelorder").option("reason")
+    return views.orders(ctx.t, Page(rows, number, pages, total), state, token,
+                        placeholder(reason, ctx.t))
 
 
 @router.command("fulfil", N_("Mark an order as handed over, and tell the member."),

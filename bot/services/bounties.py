@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot import errors
 from bot.errors import DomainError, Plural
 from bot.i18n import N_
@@ -413,19 +415,9 @@ class BountyService:
         ref = submission_ref(submission_id)
         now = self.clock()
         async with self.db.write() as conn:
-            submission = await repo.get_submission(conn, submission_id, lock=True)
-            if submission is None:
-                raise UnknownSubmission(id=ref)
-            if submission.state != "pending":
-                raise AlreadyDecided(id=ref, state=submission.state)
+            submission = await self._pending(conn, submission_id)
             bounty = await repo.get_bounty(conn, submission.bounty_id, lock=True)
-            b_ref = bounty_ref(bounty.id)
-            if bounty.winners is not None and bounty.approved >= bounty.winners:
-                raise WinnersReached(id=ref, bounty=b_ref)
-            if bounty.once and await repo.has_live_submission(
-                    conn, bounty.id, submission.member_id, states=("approved",),
-                    other_than=submission.id):
-                raise AlreadyWon(id=ref, bounty=b_ref)
+            await self._check_winnable(conn, bounty, submission)
             needed = self.approvals_needed(bounty.reward)
             if not await repo.add_approval(conn, submission.id, actor, now):
                 raise AlreadyApprovedByYou(id=ref)
@@ -433,40 +425,78 @@ class BountyService:
             if count < needed:
                 await self.audit.record(conn, actor_member_id=actor, action="bounty.approve",
                                         target_member_id=submission.member_id, target_ref=ref,
-                                        bounty=b_ref, approvals=count, needed=needed,
-                                        credited=False)
+                                        bounty=bounty_ref(bounty.id), approvals=count,
+                                        needed=needed, credited=False)
                 return Decision(submission, bounty, "waiting", count, needed)
-            if not await repo.decide(conn, submission.id, state="approved", reviewer=actor,
-                                     now=now, points=bounty.reward):
-                raise AlreadyDecided(id=ref, state="approved")  # cannot happen under the lock
-            movement = await self.ledger.credit_in(
-                conn, submission.member_id, bounty.reward, kind="bounty",
-                reason=f"{b_ref} {bounty.title}"[:200], key=f"bounty:{ref}",
-                actor_member_id=actor, ref=ref, platform=submission.platform)
-            approved = await repo.count_approved(conn, bounty.id)
-            closed = (bounty.status == "open" and bounty.winners is not None
-                      and approved >= bounty.winners)
-            if closed:
-                await repo.update_bounty(conn, bounty.id, status="closed", closed_at=now)
-            if notice is not None:
-                await self.notifier.to_member(
-                    conn, submission.member_id, notice,
-                    {"submission": ref, "bounty": b_ref, "title": bounty.title,
-                     "amount": bounty.reward, "balance": movement.balance},
-                    dedupe_key=f"bounty:{ref}:decision", now=now, platform=submission.platform)
-            await self.audit.record(conn, actor_member_id=actor, action="bounty.approve",
-                                    target_member_id=submission.member_id, target_ref=ref,
-                                    bounty=b_ref, approvals=count, needed=needed,
-                                    credited=bounty.reward, entry=movement.entry.id,
-                                    closed_bounty=closed)
-            submission = await repo.get_submission(conn, submission.id)
-            bounty = await repo.get_bounty(conn, bounty.id)
-            return Decision(submission, bounty, "approved", count, needed, movement, closed)
+            return await self._award(conn, actor, submission, bounty, count, needed, now,
+                                     notice)
+
+    async def _pending(self, conn: AsyncConnection, submission_id: int) -> SubmissionRow:
+        """The submission, locked, if it still waits for a decision."""
+        ref = submission_ref(submission_id)
+        submission = await repo.get_submission(conn, submission_id, lock=True)
+        if submission is None:
+            raise UnknownSubmission(id=ref)
+        if submission.state != "pending":
+            raise AlreadyDecided(id=ref, state=submission.state)
+        return submission
+
+    @staticmethod
+    async def _check_winnable(conn: AsyncConnection, bounty: BountyRow,
+                              submission: SubmissionRow) -> None:
+        ref, b_ref = submission_ref(submission.id), bounty_ref(bounty.id)
+        if bounty.winners is not None and bounty.approved >= bounty.winners:
+            raise WinnersReached(id=ref, bounty=b_ref)
+        if bounty.once and await repo.has_live_submission(
+                conn, bounty.id, submission.member_id, states=("approved",),
+                other_than=submission.id):
+            raise AlreadyWon(id=ref, bounty=b_ref)
+
+    async def _award(self, conn: AsyncConnection, actor: int, submission: SubmissionRow,
+                     bounty: BountyRow, count: int, needed: int, now: datetime,
+                     notice: NoticeKind | None) -> Decision:
+        """The approval that decides: credit once, count the winner, tell the member."""
+        ref, b_ref = submission_ref(submission.id), bounty_ref(bounty.id)
+        await repo.decide(conn, submission.id, state="approved", reviewer=actor, now=now,
+                          points=bounty.reward)  # pending under our lock: it changes
+        movement = await self.ledger.credit_in(
+            conn, submission.member_id, bounty.reward, kind="bounty",
+            reason=f"{b_ref} {bounty.title}"[:200], key=f"bounty:{ref}",
+            actor_member_id=actor, ref=ref, platform=submission.platform)
+        approved = await repo.count_approved(conn, bounty.id)
+        closed = (bounty.status == "open" and bounty.winners is not None
+                  and approved >= bounty.winners)
+        if closed:
+            await repo.update_bounty(conn, bounty.id, status="closed", closed_at=now)
+        await self._tell(conn, submission, bounty, notice, now,
+                         amount=bounty.reward, balance=movement.balance)
+        await self.audit.record(conn, actor_member_id=actor, action="bounty.approve",
+                                target_member_id=submission.member_id, target_ref=ref,
+                                bounty=b_ref, approvals=count, needed=needed,
+                                credited=bounty.reward, entry=movement.entry.id,
+                                closed_bounty=closed)
+        return Decision(await repo.get_submission(conn, submission.id),
+                        await repo.get_bounty(conn, bounty.id), "approved", count, needed,
+                        movement, closed)
+
+    async def _tell(self, conn: AsyncConnection, submission: SubmissionRow, bounty: BountyRow,
+                    notice: NoticeKind | None, now: datetime, **params) -> None:
+        """The decision's notice, once per submission, to the platform it was submitted from;
+        it carries the bounty's title in every language it has, for the reader's."""
+        if notice is None:
+            return
+        titles = await self.translations.every_locale_in(conn, TRANSLATION_KIND, bounty.id,
+                                                         "title")
+        await self.notifier.to_member(
+            conn, submission.member_id, notice,
+            {"submission": submission_ref(submission.id), "bounty": bounty_ref(bounty.id),
+             "title": bounty.title, "titles": titles, **params},
+            dedupe_key=f"bounty:{submission_ref(submission.id)}:decision", now=now,
+            platform=submission.platform)
 
     async def reject(self, actor: int, actor_role: Role, submission_id: int,
                      reason: str, *, notice: NoticeKind | None = None) -> Decision:
         _organiser(actor_role, "reject")
-        ref = submission_ref(submission_id)
         reason = reason.strip()
         if not reason:
             raise errors.UsageError(option="reason", problem="missing", command="reject")
@@ -475,25 +505,16 @@ class BountyService:
                                     command="reject")
         now = self.clock()
         async with self.db.write() as conn:
-            submission = await repo.get_submission(conn, submission_id, lock=True)
-            if submission is None:
-                raise UnknownSubmission(id=ref)
-            if not await repo.decide(conn, submission.id, state="rejected", reviewer=actor,
-                                     now=now, reason=reason):
-                raise AlreadyDecided(id=ref, state=submission.state)
+            submission = await self._pending(conn, submission_id)
+            await repo.decide(conn, submission.id, state="rejected", reviewer=actor, now=now,
+                              reason=reason)
             bounty = await repo.get_bounty(conn, submission.bounty_id)
-            b_ref = bounty_ref(bounty.id)
-            if notice is not None:
-                await self.notifier.to_member(
-                    conn, submission.member_id, notice,
-                    {"submission": ref, "bounty": b_ref, "title": bounty.title,
-                     "reason": reason},
-                    dedupe_key=f"bounty:{ref}:decision", now=now, platform=submission.platform)
+            await self._tell(conn, submission, bounty, notice, now, reason=reason)
             await self.audit.record(conn, actor_member_id=actor, action="bounty.reject",
-                                    target_member_id=submission.member_id, target_ref=ref,
-                                    bounty=b_ref, reason=reason)
-            submission = await repo.get_submission(conn, submission.id)
-            return Decision(submission, bounty, "rejected")
+                                    target_member_id=submission.member_id,
+                                    target_ref=submission_ref(submission.id),
+                                    bounty=bounty_ref(bounty.id), reason=reason)
+            return Decision(await repo.get_submission(conn, submission.id), bounty, "rejected")
 
     # -- export --------------------------------------------------------------------------
 

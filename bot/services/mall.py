@@ -269,11 +269,13 @@ class MallService:
             raise RewardUnknown(reward=reward_ref(reward_id))
         return found
 
-    async def active_rewards(self, page: int, size: int) -> tuple[list[RewardRow], int, int]:
+    async def shown_rewards(self, page: int, size: int,
+                            hidden: bool = False) -> tuple[list[RewardRow], int, int]:
+        """A page of the active rewards (with the hidden ones too when `hidden`)."""
         async with self.db.scan() as conn:
-            total = await repo.count_active(conn)
+            total = await repo.count_shown(conn, hidden)
             number, pages = _clamp(page, total, size)
-            rows = await repo.active_page(conn, (number - 1) * size, size)
+            rows = await repo.shown_page(conn, (number - 1) * size, size, hidden)
         return rows, number, pages
 
     # -- members: redeeming ------------------------------------------------------------------
@@ -401,13 +403,8 @@ class MallService:
         _organiser(actor_role, "fulfil")
         now = self.clock()
         async with self.db.write() as conn:
-            order = await self._open_order(conn, order_id)
-            # The member's row first, as cancel and redeem lock it: the notice's outbox row
-            # references the member, so locking it later would deadlock with a cancel.
-            await member_repo.lock_member(conn, order.member_id)
-            if not await repo.close_order(conn, order_id, state=repo.FULFILLED,
-                                          by=actor_member_id, reason=None, now=now):
-                raise await self._closed(conn, order_id)
+            order = await self._close(conn, order_id, repo.FULFILLED, actor_member_id, None,
+                                      now)
             await self.audit.record(conn, actor_member_id=actor_member_id, action="mall.fulfil",
                                     target_member_id=order.member_id,
                                     target_ref=order_ref(order_id),
@@ -427,12 +424,8 @@ class MallService:
         _organiser(actor_role, "cancelorder")
         now = self.clock()
         async with self.db.write() as conn:
-            order = await self._open_order(conn, order_id)
-            # The member's row before the reward's, as a redemption locks them: no deadlock.
-            await member_repo.lock_member(conn, order.member_id)
-            if not await repo.close_order(conn, order_id, state=repo.CANCELLED,
-                                          by=actor_member_id, reason=reason, now=now):
-                raise await self._closed(conn, order_id)
+            order = await self._close(conn, order_id, repo.CANCELLED, actor_member_id, reason,
+                                      now)
             await repo.return_unit(conn, order.reward_id)
             ref = order_ref(order_id)
             refund = await self.ledger.credit_in(
@@ -450,6 +443,20 @@ class MallService:
             closed = await repo.get_order(conn, order_id)
         assert closed is not None
         return Cancellation(closed, refund)
+
+    async def _close(self, conn: AsyncConnection, order_id: int, state: str, actor: int,
+                     reason: str | None, now: datetime) -> OrderRow:
+        """Close an open order (fulfilled or cancelled) once, whoever presses first wins.
+
+        The member's row is locked before anything else, as a redemption locks it before the
+        reward's: the notice's outbox row references the member, so locking it later would
+        deadlock with a concurrent cancel or redemption on PostgreSQL."""
+        order = await self._open_order(conn, order_id)
+        await member_repo.lock_member(conn, order.member_id)
+        if not await repo.close_order(conn, order_id, state=state, by=actor, reason=reason,
+                                      now=now):
+            raise await self._closed(conn, order_id)
+        return order
 
     async def _open_order(self, conn: AsyncConnection, order_id: int) -> OrderRow:
         order = await repo.get_order(conn, order_id)

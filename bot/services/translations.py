@@ -33,6 +33,13 @@ class Translations:
             await repo.put(conn, kind=kind, object_id=object_id, locale=locale, field=field,
                            text=text, now=now)
 
+    @staticmethod
+    async def every_locale_in(conn: AsyncConnection, kind: str, object_id: int,
+                              field: str) -> dict[str, str]:
+        """A field's translations in all locales, for a notice's params (read with
+        bot.views.content.noticed when the notice is delivered)."""
+        return await repo.every_locale(conn, kind, object_id, field)
+
     async def for_reader(self, kind: str, object_ids: Iterable[int], locale: str) -> Texts:
         """The reader's translations of these objects; empty in the default locale, whose
         texts are the objects' own."""

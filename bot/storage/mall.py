@@ -133,13 +133,19 @@ async def return_unit(conn: AsyncConnection, reward_id: int) -> None:
                        .values(stock=rewards.c.stock + 1))
 
 
-async def count_active(conn: AsyncConnection) -> int:
-    query = sa.select(sa.func.count()).select_from(rewards).where(rewards.c.active.is_(True))
+def _shown(query, hidden: bool):
+    """Members see active rewards; organisers (`hidden`) also the hidden ones, to edit them."""
+    return query if hidden else query.where(rewards.c.active.is_(True))
+
+
+async def count_shown(conn: AsyncConnection, hidden: bool = False) -> int:
+    query = _shown(sa.select(sa.func.count()).select_from(rewards), hidden)
     return (await conn.execute(query)).scalar_one()
 
 
-async def active_page(conn: AsyncConnection, offset: int, limit: int) -> list[RewardRow]:
-    query = (sa.select(*_REWARD_COLS).where(rewards.c.active.is_(True))
+async def shown_page(conn: AsyncConnection, offset: int, limit: int,
+                     hidden: bool = False) -> list[RewardRow]:
+    query = (_shown(sa.select(*_REWARD_COLS), hidden)
              .order_by(rewards.c.id).offset(offset).limit(limit))
     return [_reward(r) for r in await conn.execute(query)]
 

@@ -32,3 +32,13 @@ async def for_locale(conn: AsyncConnection, kind: str, object_ids: Iterable[int]
         translations.c.kind == kind, translations.c.locale == locale,
         translations.c.object_id.in_(ids))
     return {(r.object_id, r.field): r.text for r in await conn.execute(query)}
+
+
+async def every_locale(conn: AsyncConnection, kind: str, object_id: int,
+                       field: str) -> dict[str, str]:
+    """locale -> text of one field of one object: what a notice carries, so it can be read in
+    whichever language its reader has when it is delivered."""
+    query = sa.select(translations.c.locale, translations.c.text).where(
+        translations.c.kind == kind, translations.c.object_id == object_id,
+        translations.c.field == field)
+    return {r.locale: r.text for r in await conn.execute(query)}

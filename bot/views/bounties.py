@@ -19,7 +19,7 @@ from bot.services.bounties import (
 from bot.services.translations import Texts
 from bot.spec import NoticeKind
 from bot.storage.bounties import BountyRow, SubmissionRow
-from bot.views.content import localized
+from bot.views.content import localized, noticed
 from bot.views.pager import NEWER_OLDER, Page, page_line, pager_buttons
 from bot.views.points import points_phrase
 from bot.views.usage import item
@@ -88,7 +88,11 @@ def bounty_list(t: Translator, listed: Listed, texts: Texts, token: str | None,
         text.line_fmt(t.gettext("Send {command} for the details of one."),
                       command=code("/bounty B…"))
     text.line(page_line(t, page))
-    return text.reply(buttons=pager_buttons(t, BOUNTIES, page, token, labels=NEWER_OLDER))
+    submit = [Button(t.gettext("Submit to {id}").format(id=bounty_ref(bounty.id)),
+                     action(PREFIX, "sub", bounty.id)) for bounty in page.items]
+    rows = tuple(tuple(submit[i:i + 2]) for i in range(0, len(submit), 2))
+    return text.reply(buttons=(*rows, *pager_buttons(t, BOUNTIES, page, token,
+                                                     labels=NEWER_OLDER)))
 
 
 def bounty_details(t: Translator, bounty: BountyRow, texts: Texts, now: datetime,
@@ -262,7 +266,7 @@ def notice_approved(t: Translator, params: dict) -> Reply:
     text = Text().fmt(t.gettext("Your submission {submission} to {bounty} “{title}” was "
                                 "approved: you received {points}!"),
                       submission=bold(params["submission"]), bounty=bold(params["bounty"]),
-                      title=params.get("title", ""),
+                      title=noticed(t, params, "title"),
                       points=bold(points_phrase(t, int(params["amount"]))))
     text.line_fmt(t.gettext("Your balance: {balance}"),
                   balance=points_phrase(t, int(params["balance"])))

@@ -71,7 +71,9 @@ def mall(t: Translator, page: Page[RewardRow], texts: Texts, default_locale: str
             spans = localized(t, texts, reward.id, "description", reward.description,
                               default_locale)
             text.line(*_shortened(spans))
-        if reward.stock is None or reward.stock > 0:
+        if not reward.active:  # only organisers see these, to edit them
+            text.line(italic(t.gettext("hidden: members don't see it (active=yes shows it)")))
+        elif reward.stock is None or reward.stock > 0:
             label = t.gettext("Redeem {reward}").format(reward=ref)
             buttons.append((Button(label, action(PREFIX, "r", reward.id, nonce)),))
     if page.items:
@@ -135,19 +137,26 @@ def redeemed(t: Translator, done: Redemption, texts: Texts, default_locale: str)
     return text.reply(private=True)
 
 
-def orders(t: Translator, page: Page[OrderRow], state: str | None, token: str | None) -> Reply:
+def orders(t: Translator, page: Page[OrderRow], state: str | None, token: str | None,
+           reason_word: str) -> Reply:
     """The organisers' queue: open orders oldest first, each with a Fulfil button."""
     title = (t.gettext("Open orders") if state == OPEN else t.gettext("All orders"))
-    text = Text().line(bold(title))
+    text = Text()
     if page.total is not None:
-        text.add(" (", t.number(page.total), ")")
+        text.fmt(t.gettext("{title} ({count})"), title=bold(title), count=t.number(page.total))
+    else:
+        text.add(bold(title))
     if not page.items:
         text.line(t.gettext("No open orders.") if state == OPEN else t.gettext("No orders yet."))
     buttons: list[tuple[Button, ...]] = []
     for order in page.items:
-        text.line(code(order_ref(order.id)), " ", bold(order.reward_name), " (",
-                  reward_ref(order.reward_id), ") · ", member_name(t, None, order.member_name),
-                  " · ", points_phrase(t, order.cost), " · ", t.gettext(STATE_LABELS[order.state]))
+        text.line_fmt(t.gettext("{order} {reward} ({reward_id}) · {member} · {points} · "
+                                "{state}"),
+                      order=code(order_ref(order.id)), reward=bold(order.reward_name),
+                      reward_id=reward_ref(order.reward_id),
+                      member=member_name(t, None, order.member_name),
+                      points=points_phrase(t, order.cost),
+                      state=t.gettext(STATE_LABELS[order.state]))
         text.line("   ", t.datetime(order.created_at))
         if order.reason:
             text.add(" · ", italic(order.reason))
@@ -155,9 +164,10 @@ def orders(t: Translator, page: Page[OrderRow], state: str | None, token: str | 
             label = t.gettext("Fulfil {order}").format(order=order_ref(order.id))
             buttons.append((Button(label, action(PREFIX, "f", order.id)),))
     text.line(page_line(t, page))
-    if any(o.state == OPEN for o in page.items):
+    first_open = next((o for o in page.items if o.state == OPEN), None)
+    if first_open is not None:
         text.line_fmt(t.gettext("To cancel one and refund its points, send {example}."),
-                      example=code(f"/cancelorder {order_ref(page.items[0].id)} REASON"))
+                      example=code(f"/cancelorder {order_ref(first_open.id)} {reason_word}"))
     return text.reply(buttons=(*buttons, *pager_buttons(t, ORDERS, page, token)))
 
 

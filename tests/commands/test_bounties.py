@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import Translator
 from bot.model import Role
 from bot.reply import Button
 
@@ -258,6 +259,12 @@ async def test_translations_shown_per_reader(term):
     assert "海报" in out and "做一张海报" in out
     out = await term.say("alice", f"/bounty {b}")
     assert "Poster" in out and "海报" not in out
+    # The decision's notice names the bounty in its reader's language too.
+    for user in ("li", "alice"):
+        out = await term.say(user, f"/submit {b} https://p.example/{user}")
+        sub = re.search(r"S\d+", out).group(0)
+        await term.say("boss", f"/approve {sub}")
+    assert "“海报”" in await term.opened("li") and "“Poster”" in await term.opened("alice")
     out = await term.say("boss", f"/translate {b.removeprefix('B')} zh_Hans title=x")
     assert "A bare number could be" in out
     out = await term.say("boss", f"/translate {b} fr title=x")
@@ -268,16 +275,25 @@ async def test_translations_shown_per_reader(term):
     assert "R999" in out or "could not find" in out
 
 
+def press(out: str, label: str) -> str:
+    """The console line that presses the button labelled `label` in `out`."""
+    number = re.search(rf"\[(\d+)\] {re.escape(label)}", out)
+    assert number, f"no button {label!r} in:\n{out}"
+    return f"/press {number.group(1)}"
+
+
 async def test_sponsor_filter_pages_with_chinese_name(term):
-    for n in range(12):
+    for n in range(24):
         await new(term, f"title=T{n} reward=5 sponsor={'腾讯' if n % 2 else 'Acme'}")
     out = await term.say("alice", "/bounties sponsor=腾讯")
-    assert "腾讯" in out or "Only:" in out
-    assert "T11" in out and "T10" not in out
+    assert "Only: 腾讯" in out and "Page 1 of 2" in out
+    assert "T23\n" in out and "T22\n" not in out and "T3\n" not in out
+    out = await term.say("alice", press(out, "Older ›"))
+    # The second page keeps the filter (it rides as a server-side token, not as the name).
+    assert "Only: 腾讯" in out and "Page 2 of 2" in out
+    assert "T3\n" in out and "T1\n" in out and "T2\n" not in out and "T23\n" not in out
     out = await term.say("alice", "/bounties")
-    assert "Page 1 of 2" in out
-    out = await term.say("alice", "/press 1")
-    assert "Page 2 of 2" in out and "T0" in out
+    assert "Page 1 of 3" in out
     out = await term.say("alice", "/bounties track=video")
     assert "No open bounties right now." in out
 
@@ -290,3 +306,40 @@ async def test_editbounty_changes_and_audits(app, term):
     assert "Give at least one field to change" in out
     actions = [row.action for row in await app.services.audit.recent()]
     assert "bounty.edit" in actions and "bounty.create" in actions
+
+
+def fixed_words(template: str) -> list[str]:
+    """A translation's pieces between its placeholders, which a reply built from it shows."""
+    return [w for w in re.split(r"\{[a-z_]+\}", template) if w.strip()]
+
+
+async def test_the_whole_way_in_chinese_on_the_console(term, app):
+    """/bounties → Submit button → link → Approve button → notice → /redeem → fulfilled, read
+    in Chinese; the balance is its ledger's sum and the export lists the submission."""
+    zh = Translator("zh_Hans").gettext
+    b = await new(term, "title=Poster reward=80")
+    await term.say("boss", '/newreward name="Campus hoodie" cost=50 stock=1')
+    out = await term.say("li", "/bounties", locale="zh_Hans")
+    assert zh("Open bounties") in out and "Poster（" in out  # the untranslated note, unspaced
+    out = await term.say("li", press(out, zh("Submit to {id}").format(id=b)), locale="zh_Hans")
+    assert f"/submit {b}" in out
+    out = await term.say("li", "https://example.com/li-poster", locale="zh_Hans")
+    sub = re.search(r"S\d+", out).group(0)
+    out = await term.say("boss", "/review")
+    out = await term.say("boss", press(out, f"Approve {sub}"))
+    assert f"Approved {sub}: li received 80 points." in out
+    out = await term.say("li", "/redeem R1", locale="zh_Hans")
+    assert "O1" in out and "30" in out
+    await term.say("boss", "/fulfil O1")
+    _session, seen = await term.session("li", locale="zh_Hans")
+    # Notices reach li's open terminal, or the next one if it closed before they came.
+    opened = seen.getvalue() + await term.opened("li", locale="zh_Hans")
+    approved = zh("Your submission {submission} to {bounty} “{title}” was approved: you "
+                  "received {points}!")
+    fulfilled = zh("Your order {order} ({name}) has been fulfilled. Enjoy!")
+    assert fixed_words(approved) and all(w in opened for w in fixed_words(approved))
+    assert all(w in opened for w in fixed_words(fulfilled)) and "O1" in opened and sub in opened
+    assert await app.services.ledger.check_invariants() == []
+    export = await app.services.bounties.export_rows()
+    assert [(line[4], line[7], line[9]) for line in export.rows] == [
+        (sub, "https://example.com/li-poster", "approved")]

@@ -146,6 +146,11 @@ async def test_inactive_rewards_are_hidden_and_edits_change_fields(term, app):
     mall = await term.say("ann", "/mall")
     assert "Blue hoodie\n40 points · unlimited · at most 2 per member\nNow in blue" in mall
     assert "Mug" not in mall and "R2" not in mall
+    # Organisers still find it there, marked, without a Redeem button, so they can show it.
+    mall = await term.say("boss", "/mall")
+    assert "R2 Mug\n5 points · unlimited\nhidden: members don't see it (active=yes shows " \
+           "it)" in mall
+    assert "Redeem R1" in mall and "Redeem R2" not in mall
     assert "on offer in /mall again" in await term.say("boss", "/editreward R2 active=yes")
     assert "Mug" in await term.say("ann", "/mall")
     out = await term.say("boss", "/editreward R1 limit=none stock=0")
@@ -344,7 +349,8 @@ async def test_a_chinese_member_reads_the_mall_and_notices_in_chinese(term, app)
     mall = await term.say("li", "/mall")
     assert "校园卫衣" in mall and "Hoodie" not in mall
     assert zh.gettext("Points mall") in mall
-    assert f"Mug {zh.gettext('(not translated into {language} yet)')}".format(
+    # The note follows the name, with no space before a full-width bracket.
+    assert f"Mug{zh.gettext('(not translated into {language} yet)')}".format(
         language=zh.language_name(ZH)) in mall
     await term.say("li", "/redeem R1")
     await term.say("li", "/redeem R2")

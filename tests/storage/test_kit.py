@@ -111,5 +111,5 @@ async def test_translations_for_each_reader(app):
         return Reply(spans=tuple(spans)).plain_text
 
     assert shown(zh, 1, texts) == "短视频赏金"
-    assert shown(zh, 2, texts) == "Video bounty （尚未翻译成中文（简体））"
+    assert shown(zh, 2, texts) == "Video bounty（尚未翻译成中文（简体））"
     assert shown(en, 2, await translations.for_reader("bounty", [2], "en")) == "Video bounty"
