@@ -8,14 +8,13 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from datetime import UTC, datetime, timedelta
 
 from bot.commands import load_registry
 from bot.commands.run import Dispatcher
 from bot.config import Settings
 from bot.dialogues import Dialogues
+from bot.scheduler import Scheduler
 from bot.services.audit import Audit
 from bot.services.bookkeeping import Bookkeeping
 from bot.services.bounties import BountyService
@@ -48,6 +47,8 @@ class App:
         audit = Audit(db, clock)
         ledger = LedgerService(db, notifier, clock, settings.default_tz, audit)
         translations = Translations(db, clock, settings.i18n.default_locale)
+        self.scheduler = Scheduler(db, clock, timedelta(minutes=settings.scheduler.grace_minutes),
+                                   settings.roles.organisers)
         self.services = Services(
             settings=settings, db=db, clock=clock, notifier=notifier,
             members=MemberService(db, settings, clock, notifier, audit),
@@ -60,10 +61,11 @@ class App:
             pages=PageFilters(db, clock),
             mall=MallService(db, ledger, notifier, audit, clock),
             bounties=BountyService(db, clock, ledger, notifier, audit, translations,
-                                   settings.bounties.double_approval_above),
+                                   settings.bounties.double_approval_above, self.scheduler),
+            scheduler=self.scheduler,
         )
+        self.scheduler.bind(self.services, self.registry.jobs, self.registry.recurring)
         self.dispatcher = Dispatcher(self.services, self.registry)
-        self.scheduler: AsyncIOScheduler | None = None
         self._frozen = False
 
     @property
@@ -71,18 +73,18 @@ class App:
         return self.services.db
 
     async def start(self, migrate_now: bool | None = None) -> None:
-        """Migrate (unless configured off) and start the scheduler inside the running loop."""
+        """Migrate (unless configured off). The scheduler is started apart, by the commands
+        that serve (`campusbot run`, the console): an export or a migration fires no job."""
         if self.settings.database.migrate_on_start if migrate_now is None else migrate_now:
             await migrate.upgrade(self.db)
-        # Jobs are kept in memory and rebuilt from the database at every start: the database,
-        # never the scheduler, is the truth about what is due. (APScheduler's default job store
-        # keeps jobs in memory only; its user guide, "Choosing the right scheduler, job store(s),
-        # executor(s) and trigger(s)": https://apscheduler.readthedocs.io/en/3.x/userguide.html)
-        self.scheduler = AsyncIOScheduler(
-            timezone=UTC,
-            job_defaults={"misfire_grace_time": 15 * 60, "coalesce": True, "max_instances": 1},
-        )
-        self.scheduler.start()
+
+    async def start_scheduler(self) -> None:
+        """Rebuild the alarms from the jobs table, and fire or mark missed what came due while
+        the bot was down (bot.scheduler)."""
+        fired = await self.scheduler.start()
+        if fired.fired or fired.missed:
+            log.info("at start-up the scheduler fired %d job(s) and marked %d missed",
+                     fired.fired, fired.missed)
 
     def settle(self) -> None:
         """Start-up is over (an adapter is connected): move what it built out of the
@@ -100,8 +102,7 @@ class App:
         self._frozen = True
 
     async def close(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.scheduler.stop()
         await self.db.dispose()
         if self._frozen:  # let a process that goes on (tests, a restart) collect them again
             gc.unfreeze()

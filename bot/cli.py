@@ -205,6 +205,7 @@ def _run(args, settings: Settings) -> int:
     async def go() -> None:
         app = await _open_app(settings)
         try:
+            await app.start_scheduler()  # what came due while down is queued for the adapters
             await _serve_all(app, platforms)
         finally:
             await app.close()

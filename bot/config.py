@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import string
 import tomllib
 import typing
@@ -75,6 +76,17 @@ class PointsSettings:
 class BountiesSettings:
     # Rewards above this many points need approvals by two different organisers; 0 = off.
     double_approval_above: int = 0
+    # Once a day at review_digest_time (in [time] default_timezone) the organisers get a list
+    # of the submissions that have waited longer than this many hours.
+    review_digest_hours: int = 48
+    review_digest_time: str = "09:00"
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    # A job that came due while the bot was down still runs at start-up if it is at most
+    # this many minutes late; later than that it is marked missed and the organisers told.
+    grace_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class Settings:
     identity: IdentitySettings = IdentitySettings()
     points: PointsSettings = PointsSettings()
     bounties: BountiesSettings = BountiesSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
 
@@ -369,7 +382,16 @@ def _check_values(s: Settings, refused: frozenset[str] = frozenset(),
         problems.append("points.history_page_size: must be from 1 to 25")
     if given("bounties.double_approval_above") and s.bounties.double_approval_above < 0:
         problems.append("bounties.double_approval_above: must be 0 (off) or more")
+    if given("bounties.review_digest_hours") and s.bounties.review_digest_hours < 1:
+        problems.append("bounties.review_digest_hours: must be at least 1")
+    if given("bounties.review_digest_time") and not _CLOCK.match(s.bounties.review_digest_time):
+        problems.append("bounties.review_digest_time: write a time of day such as \"09:00\"")
+    if given("scheduler.grace_minutes") and s.scheduler.grace_minutes < 0:
+        problems.append("scheduler.grace_minutes: must be 0 or more")
     return problems
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 
 
 def _catalog_path(locale: str) -> Path:

@@ -285,6 +285,27 @@ class ExportSpec:
             raise ValueError(f"export {self.kind}: an option declared twice")
 
 
+# A job kind's handler: async (services, conn, job) -> None (see Router.job).
+JobHandler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    handler: JobHandler
+    label: str
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A job every install has: `rule(settings)` such as "daily 09:00", in `timezone(settings)`."""
+
+    kind: str
+    ref: str
+    rule: Callable[[Any], str]
+    timezone: Callable[[Any], str]
+
+
 class Router:
     """What one feature declares, in the order it declares it."""
 
@@ -297,6 +318,8 @@ class Router:
         self.pagers: list[PagerSpec] = []
         self.exports: list[ExportSpec] = []
         self.suggesters: list[tuple[str, Suggester]] = []
+        self.jobs: list[JobSpec] = []
+        self.recurring: list[Recurring] = []
 
     def command(self, name: str, help: str, *options: Opt, role: Role = Role.MEMBER,
                 private: bool = False, dialogue: bool = False,
@@ -349,6 +372,26 @@ class Router:
 
         return declare
 
+    def job(self, kind: str, label: str) -> Callable[[JobHandler], JobHandler]:
+        """Declare a kind of scheduled job: the decorated `async def (services, conn, job)`
+        runs inside the transaction that claims the job (bot.scheduler), so what it writes
+        (outbox rows with their dedupe keys, state changes) commits with the claim or not at
+        all. Its effects must be keyed by (job, occurrence): a crash before the commit runs it
+        again. `label` (N_-marked, "a bounty's deadline") names the kind to organisers when
+        one of its jobs is missed."""
+
+        def declare(handler: JobHandler) -> JobHandler:
+            self.jobs.append(JobSpec(kind, handler, label))
+            return handler
+
+        return declare
+
+    def every(self, kind: str, ref: str, rule: Callable[[Any], str],
+              timezone: Callable[[Any], str]) -> None:
+        """Declare a recurring job the bot always has (a daily digest): at start-up the
+        scheduler makes sure it exists, with the rule and zone the settings give now."""
+        self.recurring.append(Recurring(kind, ref, rule, timezone))
+
     def suggest(self, kind: str) -> Callable[[Suggester], Suggester]:
         """Declare the autocomplete of ids of one kind (`"B"`, or bot.ids.IdKind.BOUNTY): the
         decorated `async def (services, text, member) -> [(label, value), …]` offers what
@@ -375,6 +418,8 @@ class Registry:
     pagers: dict[str, PagerSpec] = field(default_factory=dict)
     exports: dict[str, ExportSpec] = field(default_factory=dict)
     suggesters: dict[str, Suggester] = field(default_factory=dict)  # id letter -> suggester
+    jobs: dict[str, JobSpec] = field(default_factory=dict)  # job kind -> its handler
+    recurring: list[Recurring] = field(default_factory=list)
 
     @classmethod
     def build(cls, routers: Iterable[Router]) -> Registry:
@@ -392,7 +437,10 @@ class Registry:
                 _unique(registry.exports, export.kind, export, "export ")
             for letter, suggester in router.suggesters:
                 _unique(registry.suggesters, letter, suggester, "suggester for ids ")
+            for job in router.jobs:
+                _unique(registry.jobs, job.kind, job, "job kind ")
             registry.start_payloads.extend(router.start_payloads)
+            registry.recurring.extend(router.recurring)
         return registry
 
     def get(self, name: str) -> CommandSpec | None:

@@ -353,6 +353,7 @@ async def run_console(app: App, user: str, locale: str | None, role: Role | None
 async def _session(app: App, user: str, locale: str | None, role: Role | None,
                    stdin: TextIO, interactive: bool) -> None:
     await app.start()
+    await app.start_scheduler()
     session = None
     try:
         session = ConsoleSession(app, user, locale, role, interactive=interactive)

@@ -27,7 +27,10 @@ from bot.views.dialogue import form_for
 from bot.views.usage import placeholder
 
 router = Router("bounties")
-router.notice(views.APPROVED, views.REJECTED)
+router.notice(views.APPROVED, views.REJECTED, views.DIGEST)
+router.every(service.DIGEST_JOB, "daily",
+             rule=lambda settings: f"daily {settings.bounties.review_digest_time}",
+             timezone=lambda settings: settings.time.default_timezone)
 
 ORG = Role.ORGANISER
 PAGE_SIZE = 10
@@ -384,6 +387,22 @@ def _asking(ctx: Ctx, command: str, fixed: dict[str, str], first: str, question:
     `command`, so the answer is checked as if typed); Discord opens the Form as a modal."""
     ctx.services.dialogues.start(ctx.inv, command, fixed, first)
     return question.with_(form=form_for(ctx.t, ctx.registry.get(command), fixed))
+
+
+# -- scheduled jobs -------------------------------------------------------------------------
+
+@router.job(service.CLOSE_JOB, N_("a bounty's deadline"))
+async def close_at_deadline(services: Services, conn, job) -> None:
+    await services.bounties.close_at_deadline(conn, int(job.params["bounty"]))
+
+
+@router.job(service.DIGEST_JOB, N_("the daily digest of submissions waiting for review"))
+async def review_digest(services: Services, conn, job) -> None:
+    """Once a day; keyed by the occurrence, so a crash and a second run send it once."""
+    organisers = await services.scheduler.organisers(conn)
+    await services.bounties.digest_in(conn, organisers,
+                                      services.settings.bounties.review_digest_hours,
+                                      views.DIGEST, job.due_at.isoformat())
 
 
 # -- export ----------------------------------------------------------------------------------

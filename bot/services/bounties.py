@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,6 +27,7 @@ from bot.errors import DomainError, Plural
 from bot.i18n import N_
 from bot.ids import IdKind, format_id
 from bot.model import MAX_POINTS, Role
+from bot.scheduler import Scheduler
 from bot.services.audit import Audit
 from bot.services.ledger import LedgerService, Movement
 from bot.services.notices import Notifier
@@ -47,6 +48,9 @@ REASON_MAX = 500
 LINK_MAX = 2_000
 WINNERS_MAX = 100_000
 KEY_MAX = 255  # submissions.link_key
+CLOSE_JOB = "bounty.close"  # the scheduler's job kind that closes a bounty at its deadline
+DIGEST_JOB = "bounty.digest"  # the daily digest of long-waiting submissions
+DIGEST_SHOWN = 10  # the oldest submissions a digest lists by id
 TRANSLATION_KIND = "bounty"  # the translations table's `kind` of a bounty's texts
 EDITABLE = ("title", "description", "sponsor", "track", "reward", "deadline", "winners",
             "once", "status")
@@ -232,8 +236,9 @@ class Listed:
 class BountyService:
     def __init__(self, db: Database, clock: Callable[[], datetime], ledger: LedgerService,
                  notifier: Notifier, audit: Audit, translations: Translations,
-                 double_approval_above: int = 0):
+                 double_approval_above: int = 0, scheduler: Scheduler | None = None):
         self.db = db
+        self.scheduler = scheduler
         self.clock = clock
         self.ledger = ledger
         self.notifier = notifier
@@ -261,7 +266,7 @@ class BountyService:
                                                  closed_at=now if status == "closed" else None)
             await self.audit.record(conn, actor_member_id=actor, action="bounty.create",
                                     target_ref=bounty_ref(bounty_id), **_jsonable(values))
-            return await repo.get_bounty(conn, bounty_id)
+            return await self._deadline_job(conn, bounty_id)
 
     async def edit(self, actor: int, actor_role: Role, bounty_id: int,
                    changes: dict[str, Any]) -> BountyRow:
@@ -288,7 +293,7 @@ class BountyService:
                 conn, actor_member_id=actor, action="bounty.edit",
                 target_ref=bounty_ref(bounty_id),
                 old=_jsonable({k: getattr(before, k) for k in changes}), new=_jsonable(changes))
-            return await repo.get_bounty(conn, bounty_id)
+            return await self._deadline_job(conn, bounty_id)
 
     async def close(self, actor: int, actor_role: Role, bounty_id: int) -> BountyRow:
         _organiser(actor_role, "closebounty")
@@ -301,7 +306,48 @@ class BountyService:
                 await repo.update_bounty(conn, bounty_id, status="closed", closed_at=now)
             await self.audit.record(conn, actor_member_id=actor, action="bounty.close",
                                     target_ref=bounty_ref(bounty_id), old=before.status)
-            return await repo.get_bounty(conn, bounty_id)
+            return await self._deadline_job(conn, bounty_id)
+
+    async def _deadline_job(self, conn: AsyncConnection, bounty_id: int) -> BountyRow:
+        """The bounty as it now is, with its closing job following it: due at the deadline
+        of a bounty that is not closed, cancelled otherwise (a moved deadline moves it)."""
+        bounty = await repo.get_bounty(conn, bounty_id)
+        if self.scheduler is not None:
+            ref = bounty_ref(bounty_id)
+            if bounty.deadline is not None and bounty.status != "closed":
+                await self.scheduler.schedule_in(conn, CLOSE_JOB, ref, bounty.deadline,
+                                                 params={"bounty": bounty_id})
+            else:
+                await self.scheduler.cancel_in(conn, CLOSE_JOB, ref)
+        return bounty
+
+    async def close_at_deadline(self, conn: AsyncConnection, bounty_id: int) -> bool:
+        """The closing job: a bounty still taking submissions when its deadline came is
+        closed (it already reads as closed everywhere; now its row says so too)."""
+        bounty = await repo.get_bounty(conn, bounty_id, lock=True)
+        if bounty is None or bounty.status == "closed" or bounty.deadline is None:
+            return False
+        if bounty.deadline > self.clock():
+            return False  # moved later since: its own job will come
+        await repo.update_bounty(conn, bounty.id, status="closed", closed_at=bounty.deadline)
+        return True
+
+    async def digest_in(self, conn: AsyncConnection, organisers: list[int], hours: int,
+                        notice: NoticeKind, occurrence: str) -> int:
+        """The daily digest: each organiser is told of the submissions that have waited longer
+        than `hours` (nothing is sent when none have). Returns how many waited."""
+        now = self.clock()
+        total, oldest = await repo.waiting_since(conn, now - timedelta(hours=hours),
+                                                 DIGEST_SHOWN)
+        if not total:
+            return 0
+        params = {"count": total, "hours": hours,
+                  "oldest": [[submission_ref(i.submission.id), bounty_ref(i.submission.bounty_id),
+                              i.submission.created_at.isoformat()] for i in oldest]}
+        for member_id in organisers:
+            await self.notifier.to_member(conn, member_id, notice, params, now=now,
+                                          dedupe_key=f"bounty:digest:{occurrence}:{member_id}")
+        return total
 
     async def translate(self, actor: int, actor_role: Role, kind: str, object_id: int,
                         ref: str, locale: str, fields: dict[str, str]) -> None:
@@ -468,6 +514,7 @@ class BountyService:
                   and approved >= bounty.winners)
         if closed:
             await repo.update_bounty(conn, bounty.id, status="closed", closed_at=now)
+            await self._deadline_job(conn, bounty.id)  # its closing job is no longer due
         await self._tell(conn, submission, bounty, notice, now,
                          amount=bounty.reward, balance=movement.balance)
         await self.audit.record(conn, actor_member_id=actor, action="bounty.approve",

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.dialogues import Dialogues
+from bot.scheduler import Scheduler
 from bot.services.audit import Audit
 from bot.services.bookkeeping import Bookkeeping
 from bot.services.bounties import BountyService
@@ -37,3 +38,4 @@ class Services:
     pages: PageFilters
     mall: MallService
     bounties: BountyService
+    scheduler: Scheduler

@@ -44,6 +44,8 @@ class Caller:
     display_name: str | None
     # True only on the update that created this account: its first answer may say more.
     first_contact: bool = False
+    # The platform role stored for this account (see MemberService.resolve).
+    stored_platform_role: Role = Role.MEMBER
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,26 @@ class MemberService:
         if cached and cached[0] > time.monotonic():
             caller = cached[1]
             fresh = (caller.display_name == _name(actor)
-                     and self._last_platform.get(caller.member_id) == actor.platform)
+                     and self._last_platform.get(caller.member_id) == actor.platform
+                     and caller.stored_platform_role == actor.platform_role)
             if fresh:
                 return self._with_actor_roles(caller, actor)
         caller = await self._load_or_create(actor)
         self._last_platform[caller.member_id] = str(actor.platform)
+        if actor.platform_role != caller.stored_platform_role:
+            caller = await self._store_platform_role(caller, actor.platform_role)
         self._cache[key] = (time.monotonic() + CACHE_SECONDS, replace(caller,
                                                                       first_contact=False))
         return self._with_actor_roles(caller, actor)
+
+    async def _store_platform_role(self, caller: Caller, role: Role) -> Caller:
+        """Keep the role the platform grants (a Discord role) with the account, so lists of
+        organisers (who is told of a missed job, who gets the digest) include them. Written
+        only when it changed, so the usual update writes nothing."""
+        async with self.db.write() as conn:
+            await repo.set_platform_role(conn, caller.account_id,
+                                         None if role == Role.MEMBER else role.code)
+        return replace(caller, stored_platform_role=role)
 
     def forget(self, *member_ids: int) -> None:
         """Drop cached callers of these members (after a role, language or link change)."""
@@ -133,6 +147,7 @@ class MemberService:
             role=max(db_role, config_role), db_role=db_role, config_role=config_role,
             platform_role=Role.MEMBER, locale=member.locale, timezone=member.timezone,
             notify=member.notify, display_name=member.display_name,
+            stored_platform_role=Role.from_code(account.platform_role or "member"),
         )
 
     # -- other members ---------------------------------------------------------------------

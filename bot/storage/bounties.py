@@ -213,6 +213,16 @@ async def pending_page(conn: AsyncConnection, start: int, size: int) -> list[Sub
     return [_item(row) for row in await conn.execute(query)]
 
 
+async def waiting_since(conn: AsyncConnection, before: datetime,
+                        size: int) -> tuple[int, list[SubmissionItem]]:
+    """Pending submissions made before `before`: how many, and the oldest `size` of them."""
+    where = [submissions.c.state == "pending", submissions.c.created_at < before]
+    count = sa.select(sa.func.count()).select_from(submissions).where(*where)
+    total = int((await conn.execute(count)).scalar_one())
+    rows = await conn.execute(_listed(where, submissions.c.id.asc(), 0, size))
+    return total, [_item(row) for row in rows]
+
+
 async def count_member(conn: AsyncConnection, member_id: int) -> int:
     query = sa.select(sa.func.count()).select_from(submissions).where(
         submissions.c.member_id == member_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,7 @@ class AccountRow:
     dm_chat_id: str | None
     locale_hint: str | None
     reachable: bool
+    platform_role: str | None = None
 
     @property
     def account_id(self) -> str:
@@ -239,3 +241,23 @@ async def delete_expired_codes(conn: AsyncConnection, now: datetime) -> int:
 async def all_members(conn: AsyncConnection) -> list[MemberRow]:
     query = sa.select(*_MEMBER_COLS).order_by(members.c.id)
     return [_member(r) for r in await conn.execute(query)]
+
+
+async def set_platform_role(conn: AsyncConnection, account_id: int, role: str | None) -> None:
+    await conn.execute(accounts.update().where(accounts.c.id == account_id)
+                       .values(platform_role=role))
+
+
+async def organiser_ids(conn: AsyncConnection, config_accounts: Iterable[str]) -> list[int]:
+    """Members who are organisers by a grant, by a config account (`telegram:123`) or by a
+    platform role last seen on one of their accounts (a Discord role), in id order."""
+    pairs = [tuple((a.lower() if a.startswith("console:") else a).split(":", 1))
+             for a in config_accounts if ":" in a]
+    conditions = [members.c.role == "organiser", accounts.c.platform_role == "organiser"]
+    if pairs:
+        conditions.append(sa.tuple_(accounts.c.platform, accounts.c.platform_user_id)
+                          .in_(pairs))
+    query = (sa.select(members.c.id).distinct()
+             .select_from(members.outerjoin(accounts, accounts.c.member_id == members.c.id))
+             .where(sa.or_(*conditions)).order_by(members.c.id))
+    return [r.id for r in await conn.execute(query)]

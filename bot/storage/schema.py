@@ -50,6 +50,9 @@ accounts = sa.Table(
     sa.Column("reachable", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    # A role the platform grants this account (a Discord role), as last seen: so the
+    # organisers can be listed (and told) even when no command of theirs is running.
+    sa.Column("platform_role", sa.String(16)),
     sa.UniqueConstraint("platform", "platform_user_id"),
     sa.Index(None, "member_id"),
     sa.Index(None, "platform", "username_lower"),
@@ -235,4 +238,22 @@ orders = sa.Table(
     sa.UniqueConstraint("idem_key"),
     sa.Index(None, "state", "id"),
     sa.Index(None, "member_id", "reward_id"),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("ref", sa.String(64), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("rule", sa.String(32)),
+    sa.Column("timezone", sa.String(64)),
+    sa.Column("params", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("state", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("claimed_by", sa.String(96)),
+    sa.Column("fired_at", UTCDateTime),
+    sa.Column("runs", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("kind", "ref"),
+    sa.Index(None, "state", "due_at"),
 )

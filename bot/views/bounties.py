@@ -285,5 +285,22 @@ def notice_rejected(t: Translator, params: dict) -> Reply:
     return text.reply(private=True)
 
 
+def notice_digest(t: Translator, params: dict) -> Reply:
+    """The organisers' daily digest of submissions waiting too long, oldest first."""
+    count, hours = int(params["count"]), int(params["hours"])
+    text = Text().fmt(t.ngettext("{count} submission has waited for review for more than "
+                                 "{hours} hours:",
+                                 "{count} submissions have waited for review for more than "
+                                 "{hours} hours:", count),
+                      count=bold(t.number(count)), hours=t.number(hours))
+    for submission, bounty, since in params.get("oldest", []):
+        text.line_fmt(t.gettext("{submission} to {bounty}, waiting since {time}"),
+                      submission=code(submission), bounty=bounty,
+                      time=t.datetime(datetime.fromisoformat(since)))
+    text.line_fmt(t.gettext("Send {command} to decide them."), command=code("/review"))
+    return text.reply(private=True)
+
+
 APPROVED = NoticeKind("bounty.approved", notice_approved)
+DIGEST = NoticeKind("bounty.digest", notice_digest)
 REJECTED = NoticeKind("bounty.rejected", notice_rejected)
