@@ -16,6 +16,7 @@ from bot.model import Role
 from bot.reply import Reply
 from bot.services.mall import (
     DESCRIPTION_MAX,
+    FORGET_JOB,
     NAME_MAX,
     REWARD_KIND,
     RewardEdit,
@@ -28,6 +29,8 @@ from bot.views.pager import Page
 from bot.views.usage import placeholder
 
 router = Router("mall")
+router.every(FORGET_JOB, "daily", rule=lambda settings: "daily 04:00",
+             timezone=lambda settings: settings.time.default_timezone)
 router.notice(views.FULFILLED_NOTICE, views.CANCELLED_NOTICE)
 
 MALL_PAGE = 5
@@ -43,6 +46,11 @@ def _reward_opt(required: bool = True) -> Opt:
 
 def _order_opt() -> Opt:
     return Opt.ident("order", N_("The order's id, such as O9"), kinds=("O",), label=N_("order"))
+
+
+@router.job(FORGET_JOB, N_("the mall's daily clean-up"))
+async def forget_keys(services, conn, job) -> None:
+    await services.mall.forget_keys_in(conn)
 
 
 # -- members ----------------------------------------------------------------------------------

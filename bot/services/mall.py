@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from bot.services.audit import Audit
 from bot.services.ledger import LedgerService, Movement
 from bot.services.notices import Notifier
 from bot.spec import NoticeKind
+from bot.storage import kv as kv_repo
 from bot.storage import mall as repo
 from bot.storage import members as member_repo
 from bot.storage.db import Database, insert_for
@@ -194,6 +195,11 @@ def order_ref(order_id: int) -> str:
     return format_id(IdKind.ORDER, order_id)
 
 
+NEWREWARD_KEYS = "mall:newreward:"  # kv rows: a /newreward invocation -> the reward it made
+KEY_DAYS = 7
+FORGET_JOB = "mall.forget_keys"
+
+
 class MallService:
     def __init__(self, db: Database, ledger: LedgerService, notifier: Notifier, audit: Audit,
                  clock: Callable[[], datetime]):
@@ -217,12 +223,12 @@ class MallService:
         async with self.db.write() as conn:
             # Claim the key first: a concurrent replay waits here for the first to commit.
             claimed = (await conn.execute(
-                insert_for(conn, kv).values(key=f"mall:newreward:{key}"[:200], value="",
+                insert_for(conn, kv).values(key=f"{NEWREWARD_KEYS}{key}"[:200], value="",
                                             updated_at=now)
                 .on_conflict_do_nothing(index_elements=["key"]).returning(kv.c.key))).scalar()
             if claimed is None:
                 value = (await conn.execute(sa.select(kv.c.value).where(
-                    kv.c.key == f"mall:newreward:{key}"[:200]))).scalar()
+                    kv.c.key == f"{NEWREWARD_KEYS}{key}"[:200]))).scalar()
                 reward = await repo.get_reward(conn, int(value)) if value else None
                 if reward is not None:
                     return reward, False
@@ -238,6 +244,12 @@ class MallService:
                                     name=name, cost=cost, stock=stock, per_member=per_member)
         assert reward is not None
         return reward, True
+
+    async def forget_keys_in(self, conn: AsyncConnection) -> int:
+        """The housekeeping job: a /newreward's invocation key only has to outlive a
+        redelivery of its update (Telegram and Discord redeliver within a day), so keys older
+        than KEY_DAYS go; the reward itself stays."""
+        return await kv_repo.forget(conn, NEWREWARD_KEYS, self.clock() - timedelta(days=KEY_DAYS))
 
     async def edit_reward(self, actor_member_id: int, actor_role: Role, reward_id: int,
                           edit: RewardEdit) -> tuple[RewardRow, RewardRow]:

@@ -21,3 +21,10 @@ async def put(conn: AsyncConnection, key: str, value: str, now: datetime) -> Non
     await conn.execute(stmt.on_conflict_do_update(
         index_elements=["key"], set_={"value": stmt.excluded.value,
                                       "updated_at": stmt.excluded.updated_at}))
+
+
+async def forget(conn: AsyncConnection, prefix: str, before: datetime) -> int:
+    """Delete the rows under `prefix` last written before `before`; how many went."""
+    result = await conn.execute(kv.delete().where(kv.c.key.startswith(prefix, autoescape=True),
+                                                  kv.c.updated_at < before))
+    return result.rowcount

@@ -265,3 +265,25 @@ async def test_the_alarm_fires_a_job_written_while_serving(sqlite_url):
         assert [n["n"] for n in await outbox(app, "test.note")] == ["ALARM"]
     finally:
         await app.close()
+
+
+async def test_the_mall_forgets_old_newreward_keys_but_keeps_the_rewards(napp, clock):
+    boss = await member(napp, "boss")
+    mall = napp.services.mall
+    old, _ = await mall.create_reward(boss, Role.ORGANISER, name="Mug", description="",
+                                      cost=5, stock=None, per_member=None, key="upd:1")
+    clock.advance(days=6)
+    await mall.create_reward(boss, Role.ORGANISER, name="Cap", description="", cost=5,
+                             stock=None, per_member=None, key="upd:2")
+    await napp.scheduler.ensure_recurring()
+    clock.now = (await job(napp, "mall.forget_keys", "daily")).due_at  # 6 days 16 hours on
+    assert (await napp.scheduler.tick()).fired == 1
+    async with napp.db.read() as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM kv WHERE key LIKE "
+                                           "'mall:newreward:%'"))).scalar() == 2
+    clock.advance(days=1)  # the next run: the first key is now over 7 days old
+    assert (await napp.scheduler.tick()).fired == 1
+    async with napp.db.read() as conn:
+        keys = [r.key for r in await conn.execute(sa.text("SELECT key FROM kv ORDER BY key"))]
+    assert "mall:newreward:upd:1" not in keys and "mall:newreward:upd:2" in keys
+    assert (await mall.reward(old.id)).name == "Mug"
