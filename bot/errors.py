@@ -131,6 +131,11 @@ class UsageError(DomainError):
         "bad_time": N_("Write the {option} as a date and time such as 2026-12-01 20:00, "
                        "optionally followed by a time zone such as Asia/Shanghai or +08:00 (you "
                        "wrote “{value}”)."),
+        # TRANSLATORS: {value} is a local time such as 2026-03-29 02:30; {zone} its zone.
+        "skipped_time": N_("{value} does not exist in {zone}: the clocks jump forward over it "
+                           "that night. Give a time an hour later or earlier."),
+        "repeated_time": N_("{value} happens twice in {zone}, when the clocks go back that "
+                            "night. Write it with its offset, such as {first} or {second}."),
         "bad_zone": N_("Write the {option} as an IANA time zone such as Asia/Shanghai or "
                        "Europe/Lisbon (you wrote “{value}”)."),
         "unexpected": N_("I did not expect “{value}” there: the usage below shows what the "

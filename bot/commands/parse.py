@@ -243,7 +243,29 @@ def _datetime(opt: Opt, value: str, *, tz: tzinfo, **_) -> datetime:
                          suggestions=", ".join(exc.suggestions)) from None
     except ValueError:
         raise UsageError(option=opt.name, problem="bad_time", value=value[:40]) from None
+    _check_wall_time(opt, naive, zone_info)
     return naive.replace(tzinfo=zone_info).astimezone(UTC)
+
+
+def _check_wall_time(opt: Opt, naive: datetime, zone: tzinfo) -> None:
+    """A local time a daylight-saving change skips (02:30 on a spring-forward night) or
+    repeats (01:30 on a fall-back night) is refused with the reason, never guessed."""
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return
+    shown = naive.strftime("%Y-%m-%d %H:%M")
+    name = str(zone)
+    back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if back != naive:
+        raise UsageError(option=opt.name, problem="skipped_time", value=shown, zone=name)
+    raise UsageError(option=opt.name, problem="repeated_time", value=shown, zone=name,
+                     first=f"{shown}{_offset(first)}", second=f"{shown}{_offset(second)}")
+
+
+def _offset(moment: datetime) -> str:
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign, minutes = ("-" if minutes < 0 else "+"), abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _zone(text: str) -> tzinfo:

@@ -189,6 +189,21 @@ async def test_time_deadline_with_zone_and_bad_deadlines(term):
     assert "That deadline has already passed" in out
 
 
+async def test_deadlines_a_clock_change_skips_or_repeats_are_refused(term):
+    out = await term.say("boss", '/newbounty title=T reward=5 '
+                                 'deadline="2027-03-28 01:30 Europe/Lisbon"')
+    assert out.startswith("2027-03-28 01:30 does not exist in Europe/Lisbon: the clocks jump "
+                          "forward over it that night.")
+    out = await term.say("boss", '/newbounty title=T reward=5 '
+                                 'deadline="2027-10-31 01:30 Europe/Lisbon"')
+    assert out.startswith("2027-10-31 01:30 happens twice in Europe/Lisbon, when the clocks go "
+                          "back that night. Write it with its offset, such as "
+                          "2027-10-31 01:30+01:00 or 2027-10-31 01:30+00:00.")
+    out = await term.say("boss", '/newbounty title=T reward=5 '
+                                 'deadline="2027-10-31 01:30+00:00"')
+    assert "is open" in out and "until Oct 31, 2027, 1:30\u202fAM" in out
+
+
 async def test_double_approval_needs_two_organisers(app, term):
     from dataclasses import replace
 
