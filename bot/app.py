@@ -19,6 +19,7 @@ from bot.services.audit import Audit
 from bot.services.bookkeeping import Bookkeeping
 from bot.services.bounties import BountyService
 from bot.services.container import Services
+from bot.services.events import EventService
 from bot.services.exports import Exports
 from bot.services.ledger import LedgerService
 from bot.services.mall import MallService
@@ -63,6 +64,7 @@ class App:
             bounties=BountyService(db, clock, ledger, notifier, audit, translations,
                                    settings.bounties.double_approval_above, self.scheduler),
             scheduler=self.scheduler,
+            events=EventService(db, clock, notifier, audit),
         )
         self.scheduler.bind(self.services, self.registry.jobs, self.registry.recurring)
         self.dispatcher = Dispatcher(self.services, self.registry)

@@ -12,6 +12,7 @@ from bot.scheduler import Scheduler
 from bot.services.audit import Audit
 from bot.services.bookkeeping import Bookkeeping
 from bot.services.bounties import BountyService
+from bot.services.events import EventService
 from bot.services.exports import Exports
 from bot.services.ledger import LedgerService
 from bot.services.mall import MallService
@@ -39,3 +40,4 @@ class Services:
     mall: MallService
     bounties: BountyService
     scheduler: Scheduler
+    events: EventService

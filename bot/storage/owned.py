@@ -39,15 +39,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.storage.schema import (
     accounts,
     approvals,
+    attendance,
     audit,
     bounties,
+    events,
+    invite_uses,
+    invites,
     ledger,
     link_codes,
     orders,
     outbox,
     rewards,
+    rsvps,
     submissions,
 )
+
+# RSVP states, the better first (what survives when both merged members answered one event).
+RSVP_RANK = {"going": 0, "offered": 1, "waitlist": 2, "maybe": 3, "no": 4}
 
 
 class Rule(enum.Enum):
@@ -108,6 +116,18 @@ OWNED: tuple[OwnedTable, ...] = (
     OwnedTable(orders, ("member_id",),
                why="a member's redemptions: all stay, and per-member limits count them all"),
     OwnedTable(orders, ("closed_by",), why="who fulfilled or cancelled it stays named"),
+    OwnedTable(events, ("created_by",), why="the organiser who created it stays named"),
+    OwnedTable(rsvps, ("member_id",), rule=Rule.MOVE_KEEP_ONE, unique=("event_id", "session_id"),
+               prefer=lambda t: (sa.case(RSVP_RANK, value=t.c.state, else_=len(RSVP_RANK)),
+                                 t.c.queued_at),
+               why="one RSVP per event (and session) survives: the better state (going, then "
+                   "a waitlist place, the earlier first, then maybe, then no)"),
+    OwnedTable(invites, ("created_by",), why="the organiser who issued the code stays named"),
+    OwnedTable(invite_uses, ("member_id",), rule=Rule.MOVE_KEEP_ONE, unique=("event_id",),
+               why="one use of an invitation per member and event: the other is let go"),
+    OwnedTable(attendance, ("member_id",), rule=Rule.MOVE_KEEP_ONE, unique=("event_id",),
+               why="attended once per event (its points were credited once per account, in "
+                   "the ledger, which moves too)"),
 )
 
 # Columns that look like member references but are not rows a merge moves, each with why.

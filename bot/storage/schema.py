@@ -257,3 +257,87 @@ jobs = sa.Table(
     sa.UniqueConstraint("kind", "ref"),
     sa.Index(None, "state", "due_at"),
 )
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("start_at", UTCDateTime, nullable=False),
+    sa.Column("end_at", UTCDateTime),
+    sa.Column("timezone", sa.String(64), nullable=False),  # the venue's
+    sa.Column("venue", sa.String(300)),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("invite_only", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("speakers", sa.String(300)),
+    sa.Column("reminders", sa.String(64), nullable=False, server_default="24h,1h"),
+    sa.Column("status", sa.String(12), nullable=False, server_default="scheduled"),
+    sa.Column("checkin_code", sa.String(16)),
+    sa.Column("checkin_until", UTCDateTime),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("cancelled_at", UTCDateTime),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Index(None, "status", "start_at"),
+)
+
+event_sessions = sa.Table(
+    "event_sessions", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("track", sa.String(32), nullable=False),
+    sa.Column("start_at", UTCDateTime, nullable=False),
+    sa.Column("end_at", UTCDateTime),
+    sa.Column("room", sa.String(120)),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "event_id"),
+)
+
+rsvps = sa.Table(
+    "rsvps", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("session_id", sa.BigInteger, nullable=False, server_default="0"),  # 0: the event
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("queued_at", UTCDateTime),  # waitlist order: when they asked for a seat
+    sa.Column("offered_until", UTCDateTime),
+    sa.Column("platform", sa.String(16)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "session_id", "member_id"),
+    sa.Index(None, "event_id", "session_id", "state", "queued_at"),
+    sa.Index(None, "member_id"),
+)
+
+invites = sa.Table(
+    "invites", metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("uses_left", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("members.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("uses_left >= 0", name="uses_not_negative"),
+)
+
+invite_uses = sa.Table(
+    "invite_uses", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(16), sa.ForeignKey("invites.code"), nullable=False),
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "member_id"),
+)
+
+attendance = sa.Table(
+    "attendance", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("member_id", sa.BigInteger, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("checked_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "member_id"),
+)
