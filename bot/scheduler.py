@@ -126,6 +126,8 @@ class Scheduler:
         self.services: Any = None
         self.notifier: Any = None
         self._alarm: AsyncIOScheduler | None = None
+        self._ticking = False
+        self._again = False
 
     def bind(self, services: Any, kinds: dict[str, JobSpec],
              recurring: list[Recurring]) -> None:
@@ -212,20 +214,38 @@ class Scheduler:
             log.exception("the scheduler's tick failed")
 
     async def tick(self) -> Tick:
-        """Fire, or mark missed, every job due by the clock's now; repeat while a full batch
-        was due (a recurring job fired late may be due again at once)."""
+        """Fire, or mark missed, every job due by the clock's now.
+
+        One tick at a time in a process: an alarm that rings while a tick runs only asks it to
+        look once more when it is done. (Overlapping ticks would each try every due job, and
+        each try is a write transaction that fails its claim: with 200 jobs due within a
+        second they piled up and fired seconds late.)"""
+        if self._ticking:
+            self._again = True
+            return Tick()
+        self._ticking = True
         result = Tick()
+        try:
+            while True:
+                self._again = False
+                await self._fire_due(result)
+                if not self._again:
+                    return result
+        finally:
+            self._ticking = False
+
+    async def _fire_due(self, result: Tick) -> None:
+        """Repeat while a full batch was due (a recurring job fired late may be due again)."""
         while True:
-            now = self.clock()
             async with self.db.read() as conn:
-                due = await repo.due(conn, now, BATCH)
+                due = await repo.due(conn, self.clock(), BATCH)
             progressed = 0
             for job in due:
-                outcome = await self._handle(job, now)
+                outcome = await self._handle(job, self.clock())
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 progressed += outcome != "skipped"
             if len(due) < BATCH or not progressed:  # a batch of failing jobs waits for later
-                return result
+                return
 
     async def _handle(self, job: JobRow, now: datetime) -> str:
         late = now - job.due_at
