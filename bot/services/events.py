@@ -107,36 +107,38 @@ class EventService:
         Maybe and No take none. Saying Going again keeps one's seat or place."""
         if answer not in ANSWERS:
             raise ValueError(f"unknown RSVP answer {answer!r}")
-        now = self.clock()
         async with self.db.write() as conn:
-            event = await self._open_event(conn, event_id, now)
-            mine = await repo.get_rsvp(conn, event_id, session_id, member_id)
-            before = mine.state if mine else None
+            event = await self._open_event(conn, event_id)
+            # The time is read under the event's lock: the waitlist's order (queued_at) is
+            # then the order in which RSVPs took the lock, on every backend.
+            now = self.clock()
+            seen = await repo.tally(conn, event_id, session_id, member_id)
+            before = seen.my_state
             if answer == GOING and before in (GOING, WAITLIST):
+                mine = await repo.get_rsvp(conn, event_id, session_id, member_id)
                 return Rsvp(event, before, before, await self._place(conn, event, mine))
-            state, queued = answer, None
+            state, queued, place = answer, None, None
             if answer == GOING:
                 queued = now
-                if not await self._has_seat(conn, event, session_id):
-                    state = WAITLIST
-            await repo.save_rsvp(conn, mine, event_id=event_id, session_id=session_id,
+                if event.capacity is not None and seen.counts.get(GOING, 0) >= event.capacity:
+                    # Read under the lock at the latest time: the end of the line.
+                    state, place = WAITLIST, seen.counts.get(WAITLIST, 0) + 1
+            await repo.save_rsvp(conn, seen.mine, event_id=event_id, session_id=session_id,
                                  member_id=member_id, state=state, queued_at=queued,
                                  platform=platform, now=now)
             promoted = None
             if before == GOING and state != GOING:
                 promoted = await self._promote(conn, event, session_id, now, promoted_notice)
-            saved = await repo.get_rsvp(conn, event_id, session_id, member_id)
-            return Rsvp(event, state, before, await self._place(conn, event, saved), promoted)
+            return Rsvp(event, state, before, place, promoted)
 
-    async def _open_event(self, conn: AsyncConnection, event_id: int,
-                          now: datetime) -> EventRow:
+    async def _open_event(self, conn: AsyncConnection, event_id: int) -> EventRow:
         """The event, locked (the RSVPs to it queue here), if it still takes RSVPs."""
         event = await repo.get_event(conn, event_id, lock=True)
         if event is None:
             raise UnknownEvent(id=event_ref(event_id))
         if event.status == "cancelled":
             raise EventCancelled(id=event_ref(event_id))
-        if (event.end_at or event.start_at) <= now:
+        if (event.end_at or event.start_at) <= self.clock():
             raise EventOver(id=event_ref(event_id))
         return event
 
@@ -152,7 +154,7 @@ class EventService:
         head = await repo.first_waiting(conn, event.id, session_id)
         if head is None or not await self._has_seat(conn, event, session_id):
             return None
-        await repo.save_rsvp(conn, head, event_id=event.id, session_id=session_id,
+        await repo.save_rsvp(conn, head.id, event_id=event.id, session_id=session_id,
                              member_id=head.member_id, state=GOING, queued_at=head.queued_at,
                              platform=None, now=now)
         if notice is not None:

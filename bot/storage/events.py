@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.prepared import Prepared
 from bot.storage.schema import events, rsvps
 
 GOING, MAYBE, NO, WAITLIST, OFFERED = "going", "maybe", "no", "waitlist", "offered"
@@ -52,6 +53,28 @@ class RsvpRow:
 _EVENT_COLS = [events.c[name] for name in EventRow.__dataclass_fields__]
 _RSVP_COLS = [rsvps.c[name] for name in RsvpRow.__dataclass_fields__]
 
+# The statements an RSVP runs, built once (an RSVP holds its event's lock for as long as they
+# take, so their SQLAlchemy overhead is the ceiling on RSVPs per second).
+_EVENT = sa.select(*_EVENT_COLS).where(events.c.id == sa.bindparam("eid"))
+_LOCKED_EVENT = Prepared(_EVENT.with_for_update())
+_GET_EVENT = Prepared(_EVENT)
+_SAME = (rsvps.c.event_id == sa.bindparam("eid"), rsvps.c.session_id == sa.bindparam("sid"))
+_GET_RSVP = Prepared(sa.select(*_RSVP_COLS).where(*_SAME,
+                                                   rsvps.c.member_id == sa.bindparam("mid")))
+_COUNT_STATE = Prepared(sa.select(sa.func.count()).select_from(rsvps).where(
+    *_SAME, rsvps.c.state == sa.bindparam("state")))
+_TALLY = Prepared(sa.select(rsvps.c.state, sa.func.count(),
+                            sa.func.max(sa.case((rsvps.c.member_id == sa.bindparam("mid"),
+                                                 rsvps.c.id), else_=None)))
+                  .where(*_SAME).group_by(rsvps.c.state))
+_FIRST_WAITING = Prepared(sa.select(*_RSVP_COLS).where(*_SAME, rsvps.c.state == "waitlist")
+                          .order_by(rsvps.c.queued_at, rsvps.c.id).limit(1))
+_PLACE = Prepared(sa.select(sa.func.count()).select_from(rsvps).where(
+    *_SAME, rsvps.c.state == "waitlist",
+    sa.or_(rsvps.c.queued_at < sa.bindparam("queued"),
+           sa.and_(rsvps.c.queued_at == sa.bindparam("queued"),
+                   rsvps.c.id <= sa.bindparam("rid")))))
+
 
 async def insert_event(conn: AsyncConnection, **values) -> int:
     result = await conn.execute(events.insert().values(**values).returning(events.c.id))
@@ -61,26 +84,40 @@ async def insert_event(conn: AsyncConnection, **values) -> int:
 async def get_event(conn: AsyncConnection, event_id: int, *,
                     lock: bool = False) -> EventRow | None:
     """One event; `lock` reads it for update: every RSVP to it waits for the one before."""
-    query = sa.select(*_EVENT_COLS).where(events.c.id == event_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return EventRow(**row._mapping) if row else None
+    row = await (_LOCKED_EVENT if lock else _GET_EVENT).first(conn, eid=event_id)
+    return EventRow(*row) if row else None
 
 
 async def get_rsvp(conn: AsyncConnection, event_id: int, session_id: int,
                    member_id: int) -> RsvpRow | None:
-    row = (await conn.execute(sa.select(*_RSVP_COLS).where(
-        rsvps.c.event_id == event_id, rsvps.c.session_id == session_id,
-        rsvps.c.member_id == member_id))).first()
-    return RsvpRow(**row._mapping) if row else None
+    row = await _GET_RSVP.first(conn, eid=event_id, sid=session_id, mid=member_id)
+    return RsvpRow(*row) if row else None
 
 
 async def count_state(conn: AsyncConnection, event_id: int, session_id: int,
                       state: str) -> int:
-    query = sa.select(sa.func.count()).select_from(rsvps).where(
-        rsvps.c.event_id == event_id, rsvps.c.session_id == session_id, rsvps.c.state == state)
-    return int((await conn.execute(query)).scalar_one())
+    row = await _COUNT_STATE.first(conn, eid=event_id, sid=session_id, state=state)
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class Tally:
+    """An event's (or session's) RSVPs by state, and where one member stands, in one query."""
+
+    counts: dict[str, int]
+    mine: int | None  # the member's RSVP id
+    my_state: str | None
+
+
+async def tally(conn: AsyncConnection, event_id: int, session_id: int,
+                member_id: int) -> Tally:
+    counts: dict[str, int] = {}
+    mine = my_state = None
+    for state, n, own in await _TALLY.all(conn, eid=event_id, sid=session_id, mid=member_id):
+        counts[state] = int(n)
+        if own is not None:
+            mine, my_state = int(own), state
+    return Tally(counts, mine, my_state)
 
 
 async def counts(conn: AsyncConnection, event_id: int, session_id: int = 0) -> dict[str, int]:
@@ -91,27 +128,28 @@ async def counts(conn: AsyncConnection, event_id: int, session_id: int = 0) -> d
     return {state: int(n) for state, n in await conn.execute(query)}
 
 
-async def save_rsvp(conn: AsyncConnection, existing: RsvpRow | None, *, event_id: int,
+async def save_rsvp(conn: AsyncConnection, existing: int | None, *, event_id: int,
                     session_id: int, member_id: int, state: str, queued_at: datetime | None,
-                    platform: str | None, now: datetime) -> None:
+                    platform: str | None, now: datetime) -> RsvpRow:
+    """Insert or change (`existing`: its id) the member's RSVP; the row as it now is, without
+    reading it back (`platform` None keeps the stored one)."""
     values = {"state": state, "queued_at": queued_at, "updated_at": now}
     if platform:
         values["platform"] = platform
     if existing is None:
-        await conn.execute(rsvps.insert().values(event_id=event_id, session_id=session_id,
-                                                 member_id=member_id, created_at=now, **values))
-    else:
-        await conn.execute(rsvps.update().where(rsvps.c.id == existing.id).values(**values))
+        result = await conn.execute(rsvps.insert().values(
+            event_id=event_id, session_id=session_id, member_id=member_id, created_at=now,
+            **values).returning(rsvps.c.id))
+        return RsvpRow(int(result.scalar_one()), event_id, session_id, member_id, state,
+                       queued_at, platform)
+    await conn.execute(rsvps.update().where(rsvps.c.id == existing).values(**values))
+    return RsvpRow(existing, event_id, session_id, member_id, state, queued_at, platform)
 
 
 async def first_waiting(conn: AsyncConnection, event_id: int, session_id: int) -> RsvpRow | None:
     """The waitlist's head: the earliest to ask for a seat (on the state/queued_at index)."""
-    row = (await conn.execute(
-        sa.select(*_RSVP_COLS).where(rsvps.c.event_id == event_id,
-                                     rsvps.c.session_id == session_id,
-                                     rsvps.c.state == WAITLIST)
-        .order_by(rsvps.c.queued_at, rsvps.c.id).limit(1))).first()
-    return RsvpRow(**row._mapping) if row else None
+    row = await _FIRST_WAITING.first(conn, eid=event_id, sid=session_id)
+    return RsvpRow(*row) if row else None
 
 
 async def waitlist(conn: AsyncConnection, event_id: int, session_id: int = 0) -> list[int]:
@@ -126,9 +164,6 @@ async def waitlist(conn: AsyncConnection, event_id: int, session_id: int = 0) ->
 
 async def place(conn: AsyncConnection, mine: RsvpRow) -> int:
     """A waitlisted RSVP's place in the line, 1 being the next to get a seat."""
-    ahead = sa.or_(rsvps.c.queued_at < mine.queued_at,
-                   sa.and_(rsvps.c.queued_at == mine.queued_at, rsvps.c.id <= mine.id))
-    query = sa.select(sa.func.count()).select_from(rsvps).where(
-        rsvps.c.event_id == mine.event_id, rsvps.c.session_id == mine.session_id,
-        rsvps.c.state == WAITLIST, ahead)
-    return int((await conn.execute(query)).scalar_one())
+    row = await _PLACE.first(conn, eid=mine.event_id, sid=mine.session_id,
+                             queued=mine.queued_at, rid=mine.id)
+    return int(row[0])
