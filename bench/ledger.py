@@ -35,6 +35,9 @@ import aiosqlite
 import asyncpg
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import percentile
 from bot import errors
 from bot.app import App
 from bot.config import DatabaseSettings, Settings
@@ -86,8 +89,7 @@ class Run:
         return self.ops / self.seconds if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        return percentile(self.latencies, q) * 1000
 
     def record(self, op: Op, outcome: str, signed: int | None) -> None:
         self.outcomes[outcome] += 1

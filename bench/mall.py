@@ -32,15 +32,16 @@ import asyncio
 import logging
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_database, percentile
 from bot import errors
 from bot.app import App
 from bot.config import DatabaseSettings, Settings
@@ -70,8 +71,7 @@ class Tally:
     first_orders: dict[str, int] = field(default_factory=dict)  # key -> order id
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        return percentile(self.latencies, q) * 1000
 
 
 async def seed(app: App, rng: random.Random) -> dict[int, int]:
@@ -205,46 +205,26 @@ async def check(app: App, start: dict[int, int], reward_ids: list[int], cancelle
     return found
 
 
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(sa.text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
 async def run(postgres: str | None) -> int:
     rng = random.Random(20261125)
-    tmp = None
-    if postgres:
-        backend = "postgres"
-        await reset_postgres(postgres)
-        url = postgres
-    else:
-        backend = "sqlite"
-        tmp = tempfile.TemporaryDirectory(prefix="campusbot-mall-bench-")
-        url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'mall.db'}"
-    app = App(Settings(database=DatabaseSettings(url=url)))
-    tally = Tally()
-    try:
-        await app.start()
-        started = time.perf_counter()
-        start = await seed(app, rng)
-        boss = (await app.services.members.resolve(
-            Actor(Platform.CONSOLE, "mallboss"))).member_id
-        start[boss] = 0
-        ids = [m for m in start if m != boss]
-        print(f"[{backend}] seeded {MEMBERS} members in {time.perf_counter() - started:.1f}s; "
-              f"{ROUNDS} rounds of {MEMBERS} members redeeming {STOCK} units")
-        reward_ids = [await one_round(app, n, boss, ids, rng, tally) for n in range(ROUNDS)]
-        cancelled, cancel_results = await cancel_some(app, boss, rng)
-        found = await check(app, start, reward_ids, cancelled, cancel_results, tally)
-    finally:
-        await app.close()
-        if tmp is not None:
-            tmp.cleanup()
+    async with bench_database(postgres, "mall") as (backend, url):
+        app = App(Settings(database=DatabaseSettings(url=url)))
+        tally = Tally()
+        try:
+            await app.start()
+            started = time.perf_counter()
+            start = await seed(app, rng)
+            boss = (await app.services.members.resolve(
+                Actor(Platform.CONSOLE, "mallboss"))).member_id
+            start[boss] = 0
+            ids = [m for m in start if m != boss]
+            print(f"[{backend}] seeded {MEMBERS} members in {time.perf_counter() - started:.1f}s; "
+                  f"{ROUNDS} rounds of {MEMBERS} members redeeming {STOCK} units")
+            reward_ids = [await one_round(app, n, boss, ids, rng, tally) for n in range(ROUNDS)]
+            cancelled, cancel_results = await cancel_some(app, boss, rng)
+            found = await check(app, start, reward_ids, cancelled, cancel_results, tally)
+        finally:
+            await app.close()
 
     answered = len(tally.latencies)
     per_s = answered / tally.seconds if tally.seconds else 0.0

@@ -47,15 +47,16 @@ import json
 import logging
 import random
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_database, percentile
 from bot.app import App
 from bot.commands import FEATURES
 from bot.config import DatabaseSettings, Settings
@@ -111,24 +112,11 @@ class Sends:
         return SENT
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 def spread(values: list[float]) -> str:
-    return (f"p50 {pct(values, 0.5):.1f} ms  p99 {pct(values, 0.99):.1f} ms  "
+    return (f"p50 {percentile(values, 0.5):.1f} ms  p99 {percentile(values, 0.99):.1f} ms  "
             f"max {max(values, default=0.0):.1f} ms")
 
 
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(sa.text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 async def make_members(app: App, count: int) -> list[int]:
@@ -220,47 +208,38 @@ async def check(app: App, planned: list[Job], sends: Sends) -> tuple[dict[str, i
 
 async def run(postgres: str | None, count: int, seconds: float) -> int:
     rng = random.Random(20261126)
-    tmp = None
-    if postgres:
-        backend = "postgres"
-        await reset_postgres(postgres)
-        url = postgres
-    else:
-        backend = "sqlite"
-        tmp = tempfile.TemporaryDirectory(prefix="campusbot-reminders-bench-")
-        url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'reminders.db'}"
-    app = App(Settings(database=DatabaseSettings(url=url)),
-              registry=Registry.build([*FEATURES, bench]))
-    sends = Sends(expected=count)
-    deliverer = Deliverer(app.services, Platform.CONSOLE, sends.send, label="bench",
-                          poll_seconds=2.0)
-    try:
-        await app.start()
-        member_ids = await make_members(app, count)
-        await app.start_scheduler()
-        app.settle()  # as a serving process does once it is up (gc.freeze)
-        deliverer.start()
-        planned, late = await schedule(app, member_ids, seconds, rng)
-        print(f"[{backend}] {count} members, {count} jobs due over {seconds:g} s "
-              f"({late} committed after their due time)")
-        deadline = planned[0].due + timedelta(seconds=seconds + WAIT_AFTER)
-        wait = max(0.0, (deadline - datetime.now(UTC)).total_seconds())
-        timed_out = False
+    async with bench_database(postgres, "reminders") as (backend, url):
+        app = App(Settings(database=DatabaseSettings(url=url)),
+                  registry=Registry.build([*FEATURES, bench]))
+        sends = Sends(expected=count)
+        deliverer = Deliverer(app.services, Platform.CONSOLE, sends.send, label="bench",
+                              poll_seconds=2.0)
         try:
-            async with asyncio.timeout(wait):
-                await sends.done.wait()
-        except TimeoutError:
-            timed_out = True
-        await deliverer.stop()  # lets the notice in hand be marked sent
-        found, problems, stages = await check(app, planned, sends)
-    finally:
-        await deliverer.stop()
-        await app.close()
-        if tmp is not None:
-            tmp.cleanup()
+            await app.start()
+            member_ids = await make_members(app, count)
+            await app.start_scheduler()
+            app.settle()  # as a serving process does once it is up (gc.freeze)
+            deliverer.start()
+            planned, late = await schedule(app, member_ids, seconds, rng)
+            print(f"[{backend}] {count} members, {count} jobs due over {seconds:g} s "
+                  f"({late} committed after their due time)")
+            deadline = planned[0].due + timedelta(seconds=seconds + WAIT_AFTER)
+            wait = max(0.0, (deadline - datetime.now(UTC)).total_seconds())
+            timed_out = False
+            try:
+                async with asyncio.timeout(wait):
+                    await sends.done.wait()
+            except TimeoutError:
+                timed_out = True
+            await deliverer.stop()  # lets the notice in hand be marked sent
+            found, problems, stages = await check(app, planned, sends)
+        finally:
+            await deliverer.stop()
+            await app.close()
 
     delays = stages["sent"]
-    p50, p99, worst = pct(delays, 0.5), pct(delays, 0.99), max(delays, default=0.0)
+    p50, p99 = percentile(delays, 0.5), percentile(delays, 0.99)
+    worst = max(delays, default=0.0)
     print(f"  tick began:     {spread(stages['fired'])}")
     print(f"  notice queued:  {spread(stages['queued'])}")
     print(f"  notice sent:    {spread(delays)}   ({len(delays)} of {count} sent"

@@ -38,16 +38,15 @@ import asyncio
 import logging
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import bench_database, percentile
 from bot.app import App
 from bot.config import DatabaseSettings, Settings
 from bot.model import Actor, Platform, Role
@@ -69,8 +68,7 @@ class Phase:
     errors: Counter = field(default_factory=Counter)
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        return percentile(self.latencies, q) * 1000
 
     @property
     def per_s(self) -> float:
@@ -169,60 +167,40 @@ def check_withdraw(phase: Phase, before: list[int], after: list[int], counts: di
             "going_after": counts.get(GOING, 0)}
 
 
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(sa.text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
 async def run(postgres: str | None) -> int:
     rng = random.Random(20261126)
-    tmp = None
-    if postgres:
-        backend = "postgres"
-        await reset_postgres(postgres)
-        url = postgres
-    else:
-        backend = "sqlite"
-        tmp = tempfile.TemporaryDirectory(prefix="campusbot-rsvp-bench-")
-        url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'rsvp.db'}"
-    app = App(Settings(database=DatabaseSettings(url=url)))
-    problems: list[str] = []
-    try:
-        await app.start()
-        started = time.perf_counter()
-        ids = [(await app.services.members.resolve(
-            Actor(Platform.CONSOLE, f"m{n}", username=f"m{n}"))).member_id
-            for n in range(MEMBERS)]
-        boss = (await app.services.members.resolve(
-            Actor(Platform.CONSOLE, "rsvpboss", username="rsvpboss"))).member_id
-        event = await app.services.events.create(
-            boss, Role.ORGANISER, kind="conference", title="Campus conference",
-            timezone="Asia/Makassar", start_at=app.services.clock() + timedelta(days=7),
-            capacity=CAPACITY)
-        print(f"[{backend}] seeded {MEMBERS} members in {time.perf_counter() - started:.1f}s; "
-              f"all {MEMBERS} press Going at once on {CAPACITY} seats")
-        rng.shuffle(ids)  # the order the calls start in: not the order the members were made
+    async with bench_database(postgres, "rsvp") as (backend, url):
+        app = App(Settings(database=DatabaseSettings(url=url)))
+        problems: list[str] = []
+        try:
+            await app.start()
+            started = time.perf_counter()
+            ids = [(await app.services.members.resolve(
+                Actor(Platform.CONSOLE, f"m{n}", username=f"m{n}"))).member_id
+                for n in range(MEMBERS)]
+            boss = (await app.services.members.resolve(
+                Actor(Platform.CONSOLE, "rsvpboss", username="rsvpboss"))).member_id
+            event = await app.services.events.create(
+                boss, Role.ORGANISER, kind="conference", title="Campus conference",
+                timezone="Asia/Makassar", start_at=app.services.clock() + timedelta(days=7),
+                capacity=CAPACITY)
+            print(f"[{backend}] seeded {MEMBERS} members in {time.perf_counter() - started:.1f}s; "
+                  f"all {MEMBERS} press Going at once on {CAPACITY} seats")
+            rng.shuffle(ids)  # the order the calls start in: not the order the members were made
 
-        going = await burst(app, event.id, ids, "going")
-        counts = await app.services.events.counts(event.id)
-        waitlist = await app.services.events.waitlist(event.id)
-        found = check_going(going, counts, waitlist, problems)
+            going = await burst(app, event.id, ids, "going")
+            counts = await app.services.events.counts(event.id)
+            waitlist = await app.services.events.waitlist(event.id)
+            found = check_going(going, counts, waitlist, problems)
 
-        seated = [m for m, state, _, _ in going.done if state == GOING]
-        leaving = rng.sample(seated, min(WITHDRAW, len(seated)))
-        withdraw = await burst(app, event.id, leaving, "no")
-        counts_after = await app.services.events.counts(event.id)
-        waitlist_after = await app.services.events.waitlist(event.id)
-        found |= check_withdraw(withdraw, waitlist, waitlist_after, counts_after, problems)
-    finally:
-        await app.close()
-        if tmp is not None:
-            tmp.cleanup()
+            seated = [m for m, state, _, _ in going.done if state == GOING]
+            leaving = rng.sample(seated, min(WITHDRAW, len(seated)))
+            withdraw = await burst(app, event.id, leaving, "no")
+            counts_after = await app.services.events.counts(event.id)
+            waitlist_after = await app.services.events.waitlist(event.id)
+            found |= check_withdraw(withdraw, waitlist, waitlist_after, counts_after, problems)
+        finally:
+            await app.close()
 
     print(f"  {len(going.done)} RSVPs in {going.seconds:.2f}s = {going.per_s:,.0f}/s  "
           f"p50 {going.pct(0.5):.2f} ms  p99 {going.pct(0.99):.2f} ms; "

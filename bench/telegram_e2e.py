@@ -37,6 +37,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.telegram.app import TelegramAdapter
+from bench.common import percentile
 from bench.remote import Link, Remote
 from bot.app import App
 from bot.config import DatabaseSettings, RolesSettings, Settings, TelegramSettings
@@ -60,8 +61,7 @@ class Run:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        return percentile(self.latencies, q) * 1000
 
     def summary(self) -> str:
         return (f"{self.name:<22} {len(self.latencies):>5} msgs {self.rate:>8.1f} msg/s  "
