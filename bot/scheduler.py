@@ -35,11 +35,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.spec import JobSpec, NoticeKind, Recurring
+from bot.spec import JobSpec, Recurring
 from bot.storage import jobs as repo
 from bot.storage import members as member_repo
 from bot.storage.db import Database
 from bot.storage.jobs import JobRow
+from bot.views.scheduler import MISSED
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 30  # rows written by another process are seen within this
@@ -91,15 +92,6 @@ def next_occurrence(rule: str, timezone: str, after: datetime) -> datetime:
 def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
     """The local wall-clock time to the minute, without its offset."""
     return moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
-
-
-def _missed_notice(t, params: dict) -> Any:
-    from bot.views.scheduler import missed  # views import the reply kit; keep this module lean
-
-    return missed(t, params)
-
-
-MISSED = NoticeKind("scheduler.missed", _missed_notice)
 
 
 @dataclass

@@ -8,10 +8,10 @@ from bot.commands.context import Ctx
 from bot.i18n import N_, negotiate, translator
 from bot.model import Platform, Role
 from bot.reply import Button, Reply, Text, bold, code
-from bot.scheduler import MISSED
 from bot.spec import CommandSpec, Opt, Router
 from bot.views.errors import role_name
 from bot.views.general import language_lines
+from bot.views.scheduler import MISSED
 from bot.views.usage import for_role, item, placeholder, usage_block, usage_line
 
 router = Router("general")

@@ -27,8 +27,6 @@ from bot.storage import events as repo
 from bot.storage.db import Database
 from bot.storage.events import GOING, MAYBE, NO, WAITLIST, EventRow, RsvpRow
 
-log = logging.getLogger(__name__)
-
 KINDS = ("ama", "meetup", "workshop", "conference")
 ANSWERS = (GOING, MAYBE, NO)
 TITLE_MAX, DESCRIPTION_MAX, VENUE_MAX, SPEAKERS_MAX = 120, 2000, 300, 300

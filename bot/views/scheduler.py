@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.i18n import Translator
 from bot.reply import Reply, Text, bold, code
+from bot.spec import NoticeKind
 
 
 def missed(t: Translator, params: dict) -> Reply:
@@ -20,3 +21,6 @@ def missed(t: Translator, params: dict) -> Reply:
         time=t.datetime(datetime.fromisoformat(params["due"])), minutes=t.number(minutes))
     text.line(t.gettext("Do it by hand if it still matters."))
     return text.reply(private=True)
+
+
+MISSED = NoticeKind("scheduler.missed", missed)
